@@ -1,0 +1,1 @@
+"""supportbot: a self-hosted support assistant that answers from your own documents."""

@@ -1,0 +1,265 @@
+"""The `supportbot` command: one entry point, a subcommand per job.
+
+This is an edge of the system: it turns `AppError`s into one line on stderr and an exit code
+(2 for bad usage or configuration, 1 for other failures) and never shows a traceback for an
+expected problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from app.config import Settings, get_settings
+from app.errors import AppError
+
+_USAGE_CODES = frozenset({"usage", "config", "busy"})
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise AppError("config", f"invalid configuration: {problems}") from None
+
+
+@lru_cache(maxsize=2)
+def _load_embedder(model_path: str, batch_size: int) -> Any:
+    from app.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(model_path, batch_size=batch_size)
+
+
+def _embedder(settings: Settings) -> Any:
+    """The embedding model, loaded once per process (seconds) and only when needed."""
+    return _load_embedder(settings.embedding_model_path, settings.ingest.embed_batch_size)
+
+
+def _progress_bar(total: int, label: str) -> Callable[[int], None]:
+    """A progress bar on a terminal; silence when output is piped or logged."""
+    if not sys.stderr.isatty():
+        return lambda _n: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="passage", file=sys.stderr, leave=False)
+
+    def advance(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return advance
+
+
+def _print_json_last(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False, sort_keys=False))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import run_ingest
+
+    settings = _settings()
+    paths = [Path(p) for p in args.paths] or [settings.data_dir]
+    report = run_ingest(
+        paths,
+        settings=settings,
+        embedder_factory=lambda: _embedder(settings),
+        progress=_progress_bar,
+    )
+    report.save(settings.reports_dir)
+    _record_run(settings, report.summary())
+    print(report.render())
+    if args.json:
+        _print_json_last(report.summary())
+    return report.exit_code
+
+
+def _record_run(settings: Settings, summary: dict[str, Any]) -> None:
+    """Keep the run in the database's history (migrating it first: idempotent, fast)."""
+    from sqlalchemy.orm import Session
+
+    from app.db.engine import make_engine, upgrade
+    from app.db.ingest_runs import record_run
+
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            record_run(session=session, summary=summary)
+    finally:
+        engine.dispose()
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from app.db.engine import make_engine, upgrade
+    from app.db.ingest_runs import recent_runs
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session:
+            runs = recent_runs(session=session, limit=args.n)
+            for run in runs:
+                print(
+                    f"{run.started_at:%Y-%m-%d %H:%M} {run.duration_s:7.1f}s  +{run.added} "
+                    f"~{run.updated} ={run.unchanged} -{run.deleted} !{run.failed}  "
+                    f"{run.passages_total} passages"
+                )
+    finally:
+        engine.dispose()
+    if not runs:
+        print("no ingest runs yet")
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from app.db.engine import upgrade
+
+    settings = _settings()
+    upgrade(settings.resolved_database_url)
+    print(f"database at head: {settings.resolved_database_url.split('@')[-1]}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from app.index.models import SearchFilter
+    from app.index.store import open_reader
+    from app.pipeline.retrieval import HybridRetriever
+
+    settings = _settings()
+    reader = open_reader(settings)
+    try:
+        retriever = HybridRetriever(reader, _embedder(settings), settings.retrieval)
+        search_filter = None
+        if args.product or args.doc_type:
+            search_filter = SearchFilter(
+                products=tuple(args.product) if args.product else None,
+                doc_types=tuple(args.doc_type) if args.doc_type else None,
+            )
+        results = retriever.search(args.query, k=args.k, search_filter=search_filter)
+    finally:
+        reader.close()
+    rows: list[dict[str, Any]] = [
+        {
+            "rank": rank,
+            "score": round(r.score, 4),
+            "source": r.passage.source,
+            "heading_path": list(r.passage.heading_path),
+            "title": r.passage.title,
+            "doc_type": r.passage.doc_type,
+            "product": r.passage.product,
+            "page": r.passage.page,
+            "url": r.passage.url,
+            "text": r.passage.text,
+        }
+        for rank, r in enumerate(results, 1)
+    ]
+    if not rows:
+        print("no passages found")
+    for rank, r in enumerate(results, 1):
+        where = " > ".join(r.passage.heading_path) or r.passage.title
+        page = f" (page {r.passage.page})" if r.passage.page else ""
+        print(f"{rank}. [{r.score:.3f}] {r.passage.source}{page} — {where}")
+        snippet = " ".join(r.passage.text.split())
+        print(f"   {snippet[:240]}{'…' if len(snippet) > 240 else ''}")
+    if args.json:
+        _print_json_last({"query": args.query, "results": rows})
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.evaluation import evaluate_suite
+
+    settings = _settings()
+    metrics = evaluate_suite(Path(args.suite_dir), settings=settings, embedder=_embedder(settings))
+    for key, value in metrics.items():
+        print(f"{key:>16}: {value}")
+    if args.json:
+        _print_json_last(metrics)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="supportbot", description="Self-hosted support assistant: ingest, search, evaluate."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="index support sources (incremental)")
+    ingest.add_argument("paths", nargs="*", help="files or folders (default: data/)")
+    ingest.add_argument("--json", action="store_true", help="print the summary as JSON last")
+    ingest.set_defaults(func=cmd_ingest)
+
+    search = sub.add_parser("search", help="show the passages retrieved for a query")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    search.add_argument("--product", action="append", help="only this product (repeatable)")
+    search.add_argument(
+        "--doc-type", action="append", choices=["manual", "kb", "ticket"], help="only this type"
+    )
+    search.add_argument("--json", action="store_true")
+    search.set_defaults(func=cmd_search)
+
+    evaluate = sub.add_parser("eval", help="score retrieval on a QA suite")
+    evaluate.add_argument("suite_dir")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(func=cmd_eval)
+
+    runs = sub.add_parser("runs", help="recent ingest runs")
+    runs.add_argument("-n", type=int, default=10)
+    runs.set_defaults(func=cmd_runs)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+
+    serve = sub.add_parser("serve", help="serve the web app on the configured index")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    # The model must come from the installed package; never reach for a hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except AppError as exc:
+        print(f"supportbot: error: {exc.message}", file=sys.stderr)
+        return 2 if exc.code in _USAGE_CODES else 1
+    except KeyboardInterrupt:
+        print("supportbot: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

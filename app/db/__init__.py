@@ -1,0 +1,1 @@
+"""Relational storage: SQLAlchemy models, engines, migrations and ALL queries live here."""

@@ -1,0 +1,1 @@
+"""Ingest: turn support sources (manuals, KB exports, ticket dumps) into indexed passages."""
