@@ -153,21 +153,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         results = retriever.search(args.query, k=args.k, search_filter=search_filter)
     finally:
         reader.close()
-    rows: list[dict[str, Any]] = [
-        {
-            "rank": rank,
-            "score": round(r.score, 4),
-            "source": r.passage.source,
-            "heading_path": list(r.passage.heading_path),
-            "title": r.passage.title,
-            "doc_type": r.passage.doc_type,
-            "product": r.passage.product,
-            "page": r.passage.page,
-            "url": r.passage.url,
-            "text": r.passage.text,
-        }
-        for rank, r in enumerate(results, 1)
-    ]
+    rows = [r.to_json(rank) for rank, r in enumerate(results, 1)]
     if not rows:
         print("no passages found")
     for rank, r in enumerate(results, 1):
@@ -181,11 +167,47 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ask(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.assistant import open_pipeline
+
+    settings = _settings()
+    with open_pipeline(settings, _embedder(settings)) as pipeline:
+        answer = asyncio.run(pipeline.answer(args.question))
+    print(answer.text)
+    if answer.notice:
+        print(f"({answer.notice})")
+    if answer.citations:
+        print()
+    for citation in answer.citations:
+        where = citation.location
+        page = f", page {citation.page}" if citation.page else ""
+        link = f" <{citation.url}>" if citation.url else ""
+        print(f"[{citation.marker}] {citation.source}{page} — {where}{link}")
+    if args.json:
+        _print_json_last(answer.to_json())
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    from app.assistant import make_generator
     from app.evaluation import evaluate_suite
 
     settings = _settings()
-    metrics = evaluate_suite(Path(args.suite_dir), settings=settings, embedder=_embedder(settings))
+    generator = None
+    if args.generator == "vllm":
+        generator = make_generator(settings)
+        if generator is None:
+            raise AppError("config", "--generator vllm needs SUPPORTBOT_MODEL__BASE_URL")
+    metrics = evaluate_suite(
+        Path(args.suite_dir),
+        settings=settings,
+        embedder=_embedder(settings),
+        generator=generator,
+        answers=not args.retrieval_only,
+        index_home=Path(args.keep_index) if args.keep_index else None,
+    )
     for key, value in metrics.items():
         print(f"{key:>16}: {value}")
     if args.json:
@@ -224,8 +246,23 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true")
     search.set_defaults(func=cmd_search)
 
-    evaluate = sub.add_parser("eval", help="score retrieval on a QA suite")
+    ask = sub.add_parser("ask", help="answer a question from the index, with citations")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON last")
+    ask.set_defaults(func=cmd_ask)
+
+    evaluate = sub.add_parser("eval", help="score retrieval and answers on a QA suite")
     evaluate.add_argument("suite_dir")
+    evaluate.add_argument(
+        "--generator",
+        choices=["extractive", "vllm"],
+        default="extractive",
+        help="who writes the answers (vllm: the configured model server)",
+    )
+    evaluate.add_argument("--retrieval-only", action="store_true", help="skip the answers")
+    evaluate.add_argument(
+        "--keep-index", metavar="DIR", help="keep the suite's index in DIR to re-run faster"
+    )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +53,60 @@ class RetrievalSettings(BaseModel):
     ticket_weight: float = Field(0.8, ge=0, le=1)
 
 
+class AnswerSettings(BaseModel):
+    """How questions are answered from passages."""
+
+    passages: int = Field(4, ge=1, le=10)  # numbered passages handed to the generator
+    # Below this confidence (0..1, from the best passage's similarity) the bot says it does
+    # not know and offers a person rather than quote a passage that does not answer.
+    min_confidence: float = Field(0.3, ge=0, le=1)
+    # Scores of passages about another product than the customer's are multiplied by this
+    # (passages about no particular product, like billing, keep theirs).
+    other_product_weight: float = Field(0.5, ge=0, le=1)
+    # Ask "which product?" when the best passages are about different products and the
+    # runner-up product scores at least this share of the best.
+    ambiguity_ratio: float = Field(0.9, ge=0, le=1)
+    max_question_chars: int = Field(2000, ge=100)
+
+
+class ModelSettings(BaseModel):
+    """The model server (vLLM's OpenAI-compatible API). No `base_url`: extractive answers."""
+
+    base_url: str | None = None  # e.g. http://127.0.0.1:8011/v1
+    api_key: SecretStr = SecretStr("")
+    # A base model's name or a LoRA adapter's name as the server lists it in /v1/models.
+    name: str = "support"
+    max_tokens: int = Field(400, ge=16)
+    temperature: float = Field(0.1, ge=0, le=2)
+    connect_timeout_s: float = Field(2.0, gt=0)
+    first_token_timeout_s: float = Field(8.0, gt=0)
+    total_timeout_s: float = Field(45.0, gt=0)
+    max_concurrency: int = Field(8, ge=1)  # requests in flight to the server from one process
+    retries: int = Field(1, ge=0, le=5)  # only before the first token
+    breaker_failures: int = Field(3, ge=1)  # consecutive failures that open the breaker
+    breaker_reset_s: float = Field(30.0, gt=0)  # how long it stays open before a trial call
+    classify_intent: bool = True  # structured-output intent classification
+    # Extra fields for every chat request, e.g. vLLM sampling options
+    # ({"repetition_penalty": 1.1}); JSON in SUPPORTBOT_MODEL__EXTRA_BODY.
+    extra_body: dict[str, Any] = {}
+
+
+class ChatSettings(BaseModel):
+    """The customer chat (Chainlit, mounted at /chat) and its website widget."""
+
+    # Signs customer identities and chat sessions. Empty: a random secret is created once in
+    # SUPPORTBOT_HOME (fine for one machine; set it explicitly for several app processes).
+    secret: SecretStr = SecretStr("")
+    # Origins allowed to open the chat socket: the app itself and every site embedding the
+    # widget. Never "*" by default: that would let any site drive a customer's session.
+    allow_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    session_timeout_s: int = Field(3600, ge=60)  # a dropped connection can resume this long
+    login_days: int = Field(30, ge=1)  # how long a browser keeps its customer identity
+    assistant_name: str = "Support assistant"
+    # Starter questions shown on an empty chat; relative paths are under data_dir.
+    starters_file: Path = Path("starters.toml")
+
+
 class Settings(BaseSettings):
     """All configuration, from defaults, `.env` and `SUPPORTBOT_*` variables."""
 
@@ -75,6 +129,9 @@ class Settings(BaseSettings):
     index: IndexSettings = IndexSettings()
     ingest: IngestSettings = IngestSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    model: ModelSettings = ModelSettings()
+    chat: ChatSettings = ChatSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -91,6 +148,10 @@ class Settings(BaseSettings):
     @property
     def reports_dir(self) -> Path:
         return self.home / "reports"
+
+    @property
+    def starters_path(self) -> Path:
+        return self.data_dir / self.chat.starters_file
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,26 +1,43 @@
-"""`supportbot eval`: score retrieval on a QA suite (format: shared/datasets/README.md).
+"""`supportbot eval`: score retrieval and answers on a QA suite (format:
+shared/datasets/README.md).
 
 The suite's corpus is ingested into a fresh temporary home, never the live index. Hits are
 counted on sections, not passages: the ranked passages become a ranked list of distinct
 (source, heading path) entries, each passage contributing every heading path it spans.
+
+Answers come from the same pipeline the chat uses, one question per conversation:
+- rougeL_f1: ROUGE-L F1 of the answer text (markers removed) against the reference answer,
+  over answered questions that have one;
+- citation_precision: share of cited passages that hit a gold entry, over answered questions;
+- abstain_rate: share of all questions the bot declined to answer, also split into
+  answerable and unanswerable (gold empty) questions, so that one cannot hide the other;
+- clarify_rate: share of questions answered with "which product?".
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
+import re
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.config import IndexSettings, Settings
+from app.assistant import build_pipeline, load_catalog
+from app.config import AnswerSettings, IndexSettings, Settings
 from app.embedding import Embedder
 from app.errors import AppError
 from app.index.store import open_reader
-from app.pipeline.retrieval import HybridRetriever, RetrievedPassage
+from app.pipeline.answering import AnswerPipeline
+from app.pipeline.generators.base import Generator
+from app.pipeline.retrieval import HybridRetriever, ProductPreference, RetrievedPassage
+from app.pipeline.types import Citation
+from app.products import ProductCatalog
 
 SectionEntry = tuple[str, tuple[str, ...]]
 _RANK_DEPTH = 10
@@ -109,17 +126,32 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[index]
 
 
-def evaluate_suite(suite_dir: Path, *, settings: Settings, embedder: Embedder) -> dict[str, Any]:
-    """Ingest the suite into a temporary index, ask every question, return the metrics."""
+def evaluate_suite(
+    suite_dir: Path,
+    *,
+    settings: Settings,
+    embedder: Embedder,
+    generator: Generator | None = None,
+    answers: bool = True,
+    index_home: Path | None = None,
+) -> dict[str, Any]:
+    """Ingest the suite into a temporary index, ask every question, return the metrics.
+
+    `generator` None means the extractive default; `answers=False` scores retrieval only.
+    `index_home` keeps the suite's index in that folder between runs (re-ingest is then
+    incremental); it must not be the live SUPPORTBOT_HOME.
+    """
     questions = load_questions(suite_dir)
     corpus = suite_dir / "corpus"
     if not corpus.is_dir():
         raise AppError("usage", f"{suite_dir} is not a QA suite: no corpus/ folder")
     from ingest.pipeline import run_ingest  # ingest depends on app, not the other way round
 
-    with tempfile.TemporaryDirectory(prefix="supportbot-eval-") as home:
+    if index_home is not None and index_home.resolve() == settings.home.resolve():
+        raise AppError("usage", "the eval index must not be the live SUPPORTBOT_HOME")
+    with _eval_home(index_home) as home:
         eval_settings = settings.model_copy(
-            update={"home": Path(home), "index": IndexSettings(backend="edge")}
+            update={"home": home, "index": IndexSettings(backend="edge")}
         )
         started = time.perf_counter()
         report = run_ingest([corpus], settings=eval_settings, embedder_factory=lambda: embedder)
@@ -127,7 +159,13 @@ def evaluate_suite(suite_dir: Path, *, settings: Settings, embedder: Embedder) -
         reader = open_reader(eval_settings)
         try:
             retriever = HybridRetriever(reader, embedder, eval_settings.retrieval)
-            metrics = _score(questions, retriever)
+            catalog = load_catalog(corpus)
+            metrics = _score(questions, retriever, catalog, eval_settings.answer)
+            if answers:
+                pipeline = build_pipeline(
+                    eval_settings, reader, embedder, catalog=catalog, generator=generator
+                )
+                metrics |= asyncio.run(_score_answers(questions, pipeline))
         finally:
             reader.close()
     metrics["ingest_s"] = round(ingest_s, 2)
@@ -137,12 +175,34 @@ def evaluate_suite(suite_dir: Path, *, settings: Settings, embedder: Embedder) -
     return metrics
 
 
-def _score(questions: list[Question], retriever: HybridRetriever) -> dict[str, Any]:
+@contextmanager
+def _eval_home(kept: Path | None) -> Iterator[Path]:
+    if kept is not None:
+        kept.mkdir(parents=True, exist_ok=True)
+        yield kept
+        return
+    with tempfile.TemporaryDirectory(prefix="supportbot-eval-") as home:
+        yield Path(home)
+
+
+def _score(
+    questions: list[Question],
+    retriever: HybridRetriever,
+    catalog: ProductCatalog,
+    answer_settings: AnswerSettings,
+) -> dict[str, Any]:
+    """Retrieval as the pipeline does it: a product the question names is preferred."""
     latencies: list[float] = []
     ranks: list[int | None] = []
     for question in questions:
         started = time.perf_counter()
-        retrieved = retriever.search(question.question, k=_PASSAGES_PER_QUERY)
+        product = catalog.detect(question.question)
+        prefer = (
+            ProductPreference(product, other_product_weight=answer_settings.other_product_weight)
+            if product
+            else None
+        )
+        retrieved = retriever.search(question.question, k=_PASSAGES_PER_QUERY, prefer=prefer)
         latencies.append((time.perf_counter() - started) * 1000)
         if question.gold:
             ranks.append(first_hit_rank(ranked_sections(retrieved), question.gold))
@@ -157,3 +217,71 @@ def _score(questions: list[Question], retriever: HybridRetriever) -> dict[str, A
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
     }
+
+
+async def _score_answers(questions: list[Question], pipeline: AnswerPipeline) -> dict[str, Any]:
+    latencies: list[float] = []
+    rouge: list[float] = []
+    cited = cited_hits = 0
+    abstained = {True: 0, False: 0}  # answerable? -> abstentions
+    asked = {True: 0, False: 0}
+    clarified = 0
+    for question in questions:
+        started = time.perf_counter()
+        answer = await pipeline.answer(question.question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        answerable = bool(question.gold)
+        asked[answerable] += 1
+        if answer.kind == "clarify":
+            clarified += 1
+        if answer.kind != "answer":
+            abstained[answerable] += answer.abstained
+            continue
+        if answerable:
+            cited += len(answer.citations)
+            cited_hits += sum(1 for c in answer.citations if _cites_gold(c, question.gold))
+        if answerable and question.answer:
+            rouge.append(rouge_l_f1(strip_markers(answer.text), question.answer))
+    total = len(questions) or 1
+    return {
+        "generator": pipeline.generator_name,
+        "rougeL_f1": round(sum(rouge) / len(rouge), 4) if rouge else 0.0,
+        "citation_precision": round(cited_hits / cited, 4) if cited else 0.0,
+        "abstain_rate": round((abstained[True] + abstained[False]) / total, 4),
+        "abstain_rate_answerable": round(abstained[True] / (asked[True] or 1), 4),
+        "abstain_rate_unanswerable": round(abstained[False] / (asked[False] or 1), 4),
+        "clarify_rate": round(clarified / total, 4),
+        "answer_p50_ms": round(percentile(latencies, 50), 2),
+        "answer_p95_ms": round(percentile(latencies, 95), 2),
+    }
+
+
+def _cites_gold(citation: Citation, gold: Sequence[Gold]) -> bool:
+    paths = citation.section_paths or (citation.heading_path,)
+    return any(hits((citation.source, tuple(path)), g) for path in paths for g in gold)
+
+
+def strip_markers(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text)
+
+
+_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def rouge_l_f1(candidate: str, reference: str) -> float:
+    """ROUGE-L F1 over lower-cased word tokens (longest common subsequence)."""
+    a = _ROUGE_TOKEN.findall(candidate.lower())
+    b = _ROUGE_TOKEN.findall(reference.lower())
+    if not a or not b:
+        return 0.0
+    previous = [0] * (len(b) + 1)
+    for token in a:
+        current = [0]
+        for j, other in enumerate(b, 1):
+            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[-1]))
+        previous = current
+    lcs = previous[-1]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(a), lcs / len(b)
+    return 2 * precision * recall / (precision + recall)

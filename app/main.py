@@ -1,45 +1,42 @@
 """The web app: `create_app()` builds FastAPI with everything it needs made in `lifespan`.
 
-For now it serves retrieval — a search page for support staff and a JSON search API — on the
-same index the nightly ingest writes (the reader follows new generations by itself). The
-customer chat mounts here later.
+- /chat: the customer chat (Chainlit), answering through the answer pipeline;
+- /widget-demo: a plain page embedding that chat as a website widget;
+- /api/search and /: passage search on the same index.
+The index is the one the nightly ingest writes; the reader follows new generations by itself.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import AsyncIterator
+import json
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from app.assistant import build_pipeline, load_catalog
+from app.chat import runtime
+from app.chat.identity import COOKIE_NAME, chat_secret, identifier, new_customer_cookie, verify
+from app.chat.mount import CHAT_PATH, mount_chat
 from app.config import Settings, get_settings
+from app.db.engine import make_engine, upgrade
 from app.errors import AppError
 from app.index.models import SearchFilter
 from app.index.store import open_reader
 from app.pipeline.retrieval import HybridRetriever, RetrievedPassage
 
 
-def _result_json(rank: int, r: RetrievedPassage) -> dict[str, Any]:
-    return {
-        "rank": rank,
-        "score": round(r.score, 4),
-        "source": r.passage.source,
-        "title": r.passage.title,
-        "heading_path": list(r.passage.heading_path),
-        "doc_type": r.passage.doc_type,
-        "product": r.passage.product,
-        "page": r.passage.page,
-        "url": r.passage.url,
-        "text": r.passage.text,
-    }
+def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> FastAPI:
+    """The ASGI app; the model, the index reader and the database are opened at startup.
 
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The ASGI app; the embedding model and the index reader are opened once, at startup."""
+    `with_chat=False` leaves out the Chainlit chat (one per process: see app.chat.mount).
+    """
     settings = settings or get_settings()
+    secret = chat_secret(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,12 +45,57 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reader = open_reader(settings)
         embedder = SentenceTransformerEmbedder(settings.embedding_model_path)
         app.state.retriever = HybridRetriever(reader, embedder, settings.retrieval)
+        upgrade(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url)
+        pipeline = build_pipeline(
+            settings, reader, embedder, catalog=load_catalog(settings.data_dir)
+        )
+        runtime.install(
+            runtime.ChatRuntime(settings, pipeline, engine, secret, runtime.load_starters(settings))
+        )
         try:
             yield
         finally:
+            await pipeline.aclose()
+            engine.dispose()
             reader.close()
 
     app = FastAPI(title="supportbot", lifespan=lifespan)
+
+    @app.middleware("http")
+    async def give_customers_an_identity(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """A first visit to the chat gets a signed customer cookie (app.chat.identity)."""
+        path = request.url.path
+        needs_identity = path.startswith(CHAT_PATH) or path == "/widget-demo"
+        has_identity = verify(request.cookies.get(COOKIE_NAME), secret) is not None
+        if needs_identity and not has_identity:
+            request.state.new_customer = new_customer_cookie(secret)
+        response = await call_next(request)
+        if needs_identity and not has_identity:
+            _set_identity_cookie(response, request, request.state.new_customer, settings)
+        return response
+
+    @app.get("/widget-demo", response_class=HTMLResponse)
+    def widget_demo(request: Request) -> HTMLResponse:
+        """A stand-in for a customer's website with the chat widget embedded."""
+        cookie = request.cookies.get(COOKIE_NAME)
+        customer_id = verify(cookie, secret) or verify(request.state.new_customer, secret)
+        assert customer_id is not None  # the middleware gave this request an identity
+        token = widget_token(customer_id)
+        nonce = secrets.token_urlsafe(16)
+        page = _WIDGET_PAGE.format(
+            nonce=nonce,
+            server=json.dumps(str(request.base_url).rstrip("/") + CHAT_PATH),
+            token=json.dumps(token),
+        )
+        csp = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "connect-src 'self' ws: wss:; font-src 'self' data:"
+        )
+        return HTMLResponse(page, headers={"Content-Security-Policy": csp})
 
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
@@ -86,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         doc_type: str | None = None,
     ) -> dict[str, Any]:
         results = search(request, q, k, product, doc_type)
-        return {"query": q, "results": [_result_json(i, r) for i, r in enumerate(results, 1)]}
+        return {"query": q, "results": [r.to_json(i) for i, r in enumerate(results, 1)]}
 
     @app.get("/", response_class=HTMLResponse)
     def search_page(request: Request, q: str = "") -> str:
@@ -100,7 +142,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
         return _PAGE.format(query=html.escape(q, quote=True), results="\n".join(rows))
 
+    if with_chat:
+        mount_chat(app, settings, secret)
     return app
+
+
+def widget_token(customer_id: str) -> str:
+    """A chat token for a customer, as a site embedding the widget would mint for its user."""
+    import chainlit as cl
+    from chainlit.auth import create_jwt
+
+    return create_jwt(cl.User(identifier=identifier(customer_id), metadata={"role": "customer"}))
+
+
+def _set_identity_cookie(
+    response: Response, request: Request, value: str, settings: Settings
+) -> None:
+    response.set_cookie(
+        COOKIE_NAME,
+        value,
+        max_age=settings.chat.login_days * 86400,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+
+
+_WIDGET_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Larkspur Networks — widget demo</title>
+<style>body{{font:16px system-ui;max-width:48rem;margin:3rem auto;color:#222}}</style>
+</head><body>
+<h1>Larkspur Networks</h1>
+<p>This page stands in for a company website. The support chat is embedded as a widget:
+open it with the button in the bottom corner.</p>
+<script src="/chat/copilot/index.js"></script>
+<script nonce="{nonce}">
+window.mountChainlitWidget({{chainlitServer: {server}, accessToken: {token}}});
+</script>
+</body></html>"""
 
 
 _PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

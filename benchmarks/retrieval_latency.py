@@ -32,7 +32,7 @@ from app.index.models import Passage  # noqa: E402
 from app.index.sparse import get_bm25  # noqa: E402
 from app.index.store import open_reader, open_writer  # noqa: E402
 from app.pipeline.retrieval import HybridRetriever  # noqa: E402
-from ingest.chunking import split_sentences  # noqa: E402
+from app.text import split_sentences  # noqa: E402
 
 
 def corpus_sentences(root: Path, limit: int) -> list[str]:

@@ -11,68 +11,11 @@ Rules, in order of importance:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from app.text import estimate_tokens, split_sentences
 from ingest.document import Block, ParsedDocument
-
-_TOKEN_RE = re.compile(r"\w+|[^\w\s]")
-# A sentence ends at . ! ? (optionally closed by a quote or bracket) followed by space and a
-# capital, digit or opening mark — but not after common abbreviations or single initials.
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
-_ABBREVIATIONS = frozenset(
-    {
-        "e.g.",
-        "i.e.",
-        "etc.",
-        "vs.",
-        "fig.",
-        "no.",
-        "approx.",
-        "min.",
-        "max.",
-        "dr.",
-        "mr.",
-        "ms.",
-        "inc.",
-        "ltd.",
-        "co.",
-        "st.",
-        "sec.",
-        "ch.",
-        "vol.",
-        "p.",
-        "pp.",
-        "ver.",
-        "v.",
-    }
-)
-
-
-def estimate_tokens(text: str) -> int:
-    """Roughly the word-piece count of `text` (words and punctuation, plus a margin for
-    long or unusual words that the tokenizer splits; unbroken runs like base64 count by
-    length)."""
-    return max((len(_TOKEN_RE.findall(text)) * 115 + 99) // 100, len(text) // 8)
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences without breaking on abbreviations like "e.g."."""
-    pieces: list[str] = []
-    start = 0
-    for match in _SENTENCE_END_RE.finditer(text):
-        candidate = text[start : match.start()].rstrip()
-        last_word = candidate.rsplit(None, 1)[-1].lower() if candidate.split() else ""
-        if last_word in _ABBREVIATIONS or re.fullmatch(r"[a-z]\.", last_word):
-            continue
-        end = match.end()
-        pieces.append(text[start:end].strip())
-        start = end
-    tail = text[start:].strip()
-    if tail:
-        pieces.append(tail)
-    return [p for p in pieces if p]
 
 
 @dataclass(frozen=True)

@@ -19,14 +19,15 @@ import numpy as np
 from app.config import Settings
 from app.embedding import Embedder
 from app.errors import AppError
-from app.index.models import Passage, SourceState, passage_id
+from app.index.models import PASSAGE_FORMAT, Passage, SourceState, passage_id
 from app.index.sparse import get_bm25
 from app.index.store import IndexWriter, open_writer
+from app.products import ProductCatalog
 from ingest.chunking import chunk_document, passage_context
 from ingest.document import LoadContext, ParsedDocument, SourceError
 from ingest.loaders import loader_for
-from ingest.products import ProductCatalog
 from ingest.report import IngestReport, SourceOutcome
+from ingest.screening import screen_documents
 from ingest.sources import Discovery, SourceFile, content_hash, default_doc_type, discover
 
 ProgressFactory = Callable[[int, str], Callable[[int], None]]
@@ -127,7 +128,9 @@ def _plan_source(
                 f"{'PDF' if file.suffix == '.pdf' else 'TEXT'}_FILE_MB)"
             )
         raw = file.path.read_bytes()
-        source_hash = content_hash(raw)
+        # The version of a source is its bytes read under this passage format and product
+        # catalog: a change to either re-indexes it.
+        source_hash = content_hash(raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}".encode())
         if state is not None and state.is_complete(source_hash):
             return SourceOutcome(file.source, "unchanged", len(state.all_ids)), None
         documents = _load(file, raw)
@@ -143,6 +146,7 @@ def _plan_source(
         return SourceOutcome(
             file.source, "failed", reason=f"unexpected {type(exc).__name__}: {exc}"
         ), None
+    screen_documents(documents)
     passages = _build_passages(file, documents, source_hash, settings, catalog)
     warnings = [w for d in documents for w in d.warnings]
     if not passages and state is None:
@@ -168,18 +172,18 @@ def _build_passages(
 ) -> list[Passage]:
     chunks = []
     for document in documents:
-        product = _product_for(document, file, catalog)
+        products = _products_for(document, file, catalog)
         for chunk in chunk_document(
             document,
             target_tokens=settings.ingest.target_tokens,
             max_tokens=settings.ingest.max_tokens,
             min_tokens=settings.ingest.min_tokens,
         ):
-            chunks.append((document, product, chunk))
+            chunks.append((document, products, chunk))
     passages = []
-    for ordinal, (document, product, chunk) in enumerate(chunks):
+    for ordinal, (document, products, chunk) in enumerate(chunks):
         digest = content_hash(
-            "\x00".join([document.title, " > ".join(chunk.heading_path), chunk.text, product or ""])
+            "\x00".join([document.title, " > ".join(chunk.heading_path), chunk.text, *products])
         )
         passages.append(
             Passage(
@@ -195,7 +199,7 @@ def _build_passages(
                 source_hash=source_hash,
                 source_passages=len(chunks),
                 ordinal=ordinal,
-                product=product,
+                products=products,
                 url=document.url,
                 page=chunk.page,
                 record_id=document.record_id,
@@ -205,15 +209,21 @@ def _build_passages(
     return passages
 
 
-def _product_for(document: ParsedDocument, file: SourceFile, catalog: ProductCatalog) -> str | None:
-    if document.product:
-        return catalog.add(document.product)
-    folders = Path(file.source).parts[:-1]
-    for folder in reversed(folders):
-        named = catalog.canonical(folder)
-        if named:
-            return named
-    return catalog.detect(document.title, Path(file.source).stem)
+def _products_for(
+    document: ParsedDocument, file: SourceFile, catalog: ProductCatalog
+) -> tuple[str, ...]:
+    """The document's products, main one first: its explicit product field, else the
+    nearest folder named after a product; then every product its title names."""
+    main = catalog.add(document.product) if document.product else None
+    if main is None:
+        folders = Path(file.source).parts[:-1]
+        main = next((p for f in reversed(folders) if (p := catalog.canonical(f))), None)
+    named = catalog.detect_all(document.title, Path(file.source).stem)
+    if main is None and named:
+        # Of several names in a title, the longest is the main one ("LA-6 Pro" over "LA-6").
+        main = catalog.detect(document.title, Path(file.source).stem)
+    ordered = [main] if main else []
+    return tuple(dict.fromkeys(ordered + named))
 
 
 def _write(

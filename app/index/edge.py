@@ -60,7 +60,7 @@ def _edge_filter(search_filter: SearchFilter | None) -> qe.Filter | None:
     must: list[Any] = []
     if search_filter.products:
         must.append(
-            qe.FieldCondition(key="product", match=qe.MatchAny(list(search_filter.products)))
+            qe.FieldCondition(key="products", match=qe.MatchAny(list(search_filter.products)))
         )
     if search_filter.doc_types:
         must.append(

@@ -10,6 +10,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+# Bumped whenever what a passage stores, or how it is derived, changes: every source indexed
+# under another format is indexed again on the next ingest.
+PASSAGE_FORMAT = 2
+
 # Fixed namespace: passage ids are derived from content, so re-ingesting the same text under
 # the same source yields the same id (and an unchanged passage is never embedded twice).
 _PASSAGE_NAMESPACE = uuid.UUID("6f1d3c2a-8d5e-4a61-9a0b-2f4c8e7d1b35")
@@ -36,11 +40,17 @@ class Passage:
     source_hash: str  # hash of the whole source file version this passage came from
     source_passages: int  # passages in that version: lets ingest tell a complete source
     ordinal: int
-    product: str | None = None
+    # Every product the passage is about, main one first (a guide for two sibling models, a
+    # KB article naming both); `product` is the main one.
+    products: tuple[str, ...] = ()
     url: str | None = None
     page: int | None = None
     record_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def product(self) -> str | None:
+        return self.products[0] if self.products else None
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -56,6 +66,7 @@ class Passage:
             "source_passages": self.source_passages,
             "ordinal": self.ordinal,
             "product": self.product,
+            "products": list(self.products),
             "url": self.url,
             "page": self.page,
             "record_id": self.record_id,
@@ -77,7 +88,7 @@ class Passage:
             source_hash=payload["source_hash"],
             source_passages=int(payload["source_passages"]),
             ordinal=int(payload["ordinal"]),
-            product=payload.get("product"),
+            products=tuple(payload.get("products") or ()),
             url=payload.get("url"),
             page=payload.get("page"),
             record_id=payload.get("record_id"),

@@ -36,7 +36,7 @@ def _client_filter(search_filter: SearchFilter | None) -> models.Filter | None:
     if search_filter.products:
         must.append(
             models.FieldCondition(
-                key="product", match=models.MatchAny(any=list(search_filter.products))
+                key="products", match=models.MatchAny(any=list(search_filter.products))
             )
         )
     if search_filter.doc_types:

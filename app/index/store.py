@@ -23,7 +23,7 @@ from app.index.sparse import SparseTerms
 DENSE = "dense"
 SPARSE = "bm25"
 # Payload fields with a keyword index: filters and per-source bookkeeping stay fast.
-INDEXED_FIELDS = ("product", "doc_type", "source", "root")
+INDEXED_FIELDS = ("products", "doc_type", "source", "root")
 # What ingest needs to know about stored points, without the (large) text.
 BOOKKEEPING_FIELDS = ["root", "source", "source_hash", "source_passages"]
 

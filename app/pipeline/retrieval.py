@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.config import RetrievalSettings
 from app.embedding import Embedder
@@ -35,10 +35,52 @@ class RetrievedPassage:
     dense_score: float | None
     keyword_score: float | None
 
+    def to_json(self, rank: int) -> dict[str, Any]:
+        """The shape `supportbot search --json` and the search API print."""
+        p = self.passage
+        return {
+            "rank": rank,
+            "score": round(self.score, 4),
+            "source": p.source,
+            "title": p.title,
+            "heading_path": list(p.heading_path),
+            "doc_type": p.doc_type,
+            "product": p.product,
+            "products": list(p.products),
+            "page": p.page,
+            "url": p.url,
+            "text": p.text,
+        }
+
+
+@dataclass(frozen=True)
+class ProductPreference:
+    """Rank the customer's product first without hiding everything else.
+
+    With many sibling products whose manuals are nearly identical, the right product's
+    passage may not even be among the unfiltered candidates, so candidates are drawn twice
+    (restricted to the product, and unrestricted) and fused together; passages about another
+    product are then discounted. Passages about no product (billing, accounts, symptoms
+    common to all models) compete on their own merit.
+    """
+
+    product: str
+    other_product_weight: float
+
+    def weight(self, passage_products: list[str]) -> float:
+        if not passage_products or self.product in passage_products:
+            return 1.0
+        return self.other_product_weight
+
 
 class Retriever(Protocol):
     def search(
-        self, query: str, *, k: int = 5, search_filter: SearchFilter | None = None
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        search_filter: SearchFilter | None = None,
+        prefer: ProductPreference | None = None,
     ) -> list[RetrievedPassage]: ...
 
 
@@ -53,22 +95,38 @@ class HybridRetriever:
         self.last_latency_ms = 0.0
 
     def search(
-        self, query: str, *, k: int = 5, search_filter: SearchFilter | None = None
+        self,
+        query: str,
+        *,
+        k: int = 5,
+        search_filter: SearchFilter | None = None,
+        prefer: ProductPreference | None = None,
     ) -> list[RetrievedPassage]:
         """The `k` best passages for `query`, best first."""
         started = time.perf_counter()
+        dense_vector = self._embedder.embed_query(query)
+        sparse_terms = self._bm25.encode_query(query)
+        limit = max(k, self._settings.candidates)
         dense_hits, keyword_hits = self._reader.search(
-            self._embedder.embed_query(query),
-            self._bm25.encode_query(query),
-            limit=max(k, self._settings.candidates),
-            search_filter=search_filter,
+            dense_vector, sparse_terms, limit=limit, search_filter=search_filter
         )
+        if prefer is not None:
+            narrowed = SearchFilter(
+                products=(prefer.product,),
+                doc_types=search_filter.doc_types if search_filter else None,
+            )
+            own_dense, own_keyword = self._reader.search(
+                dense_vector, sparse_terms, limit=limit, search_filter=narrowed
+            )
+            dense_hits = _union(dense_hits, own_dense)
+            keyword_hits = _union(keyword_hits, own_keyword)
         fused = fuse(
             dense_hits,
             keyword_hits,
             dense_weight=self._settings.dense_weight,
             ticket_weight=self._settings.ticket_weight,
             k=k,
+            prefer=prefer,
         )
         self.last_latency_ms = (time.perf_counter() - started) * 1000
         return fused
@@ -81,9 +139,11 @@ def fuse(
     dense_weight: float,
     k: int,
     ticket_weight: float = 1.0,
+    prefer: ProductPreference | None = None,
 ) -> list[RetrievedPassage]:
     """Convex combination of scaled dense and BM25 scores (see the module docstring),
-    with ticket passages discounted by `ticket_weight` against curated documentation."""
+    with ticket passages discounted by `ticket_weight` against curated documentation and,
+    with a product preference, other products' passages discounted."""
     dense_scaled = _scale_dense(dense_hits)
     keyword_scaled = _scale_keyword(keyword_hits)
     payloads = {c.id: c.payload for c in keyword_hits} | {c.id: c.payload for c in dense_hits}
@@ -96,6 +156,8 @@ def fuse(
         )
         if payload.get("doc_type") == "ticket":
             score *= ticket_weight
+        if prefer is not None:
+            score *= prefer.weight(payload.get("products") or [])
         scored.append((score, point_id, payload))
     scored.sort(key=lambda item: (-item[0], item[1]))
     return [
@@ -107,6 +169,12 @@ def fuse(
         )
         for score, point_id, payload in scored[:k]
     ]
+
+
+def _union(first: list[Candidate], second: list[Candidate]) -> list[Candidate]:
+    """Candidates of both lists once each, best first (same query, so scores compare)."""
+    merged = {c.id: c for c in second} | {c.id: c for c in first}
+    return sorted(merged.values(), key=lambda c: -c.score)
 
 
 def _scale_dense(hits: list[Candidate]) -> dict[str, float]:

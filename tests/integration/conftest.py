@@ -1,10 +1,14 @@
-"""Integration fixtures: the real MiniLM model (loaded once per session) and corpus builders."""
+"""Integration fixtures: the real MiniLM model (loaded once per session), corpus builders, and
+database URLs (a SQLite file, or a fresh PostgreSQL database dropped after the test)."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from app.config import Settings
 from app.embedding import SentenceTransformerEmbedder
@@ -12,6 +16,8 @@ from app.index.store import open_reader, open_writer
 from app.pipeline.retrieval import HybridRetriever
 from ingest.pipeline import run_ingest
 from ingest.report import IngestReport
+
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture(scope="session")
@@ -90,3 +96,23 @@ def corpus(tmp_path: Path) -> Path:
         encoding="utf-8",
     )
     return root
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state' / 'supportbot.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test, dropped afterwards."""
+    name = f"sb_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -144,3 +144,23 @@ def test_ingest_runs_while_another_process_serves_the_index(
         assert top.passage.source == "kb/dfs.md"
     finally:
         reader.close()
+
+
+def test_ask_prints_a_cited_answer_and_json(
+    corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["ingest", str(corpus)]) == 0
+    capsys.readouterr()
+    assert main(["ask", "How long do I hold the reset button on the AP-1?", "--json"]) == 0
+    output = capsys.readouterr().out
+    answer = last_json_line(output)
+    assert answer["kind"] == "answer" and answer["abstained"] is False
+    assert "10 seconds" in str(answer["text"]) and "[1]" in str(answer["text"])
+    citations = answer["citations"]
+    assert isinstance(citations, list) and citations[0]["source"] == "manuals/ap.md"
+    assert "[1] manuals/ap.md — AP-1 Guide > Reset > Factory reset" in output
+
+    assert main(["ask", "What is the capital of Australia?", "--json"]) == 0
+    assert last_json_line(capsys.readouterr().out)["abstained"] is True
+    assert main(["ask", "  "]) == 2
+    assert "empty" in capsys.readouterr().err

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from app.db.engine import downgrade, make_engine, upgrade
 from app.db.ingest_runs import recent_runs, record_run
 
-POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'state' / 'supportbot.db'}"
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test, dropped afterwards."""
-    name = f"sb_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+CONVERSATION_TABLES = {
+    "sb_customers", "sb_conversations", "sb_messages", "sb_citations", "sb_feedback",
+    "sb_elements",
+}  # fmt: skip
 
 
 def summary(added: int, started_at: str) -> dict[str, object]:
@@ -54,7 +33,7 @@ def test_migrations_apply_record_runs_and_roll_back(
     upgrade(url)  # idempotent
     engine = make_engine(url)
     try:
-        assert "sb_ingest_runs" in inspect(engine).get_table_names()
+        assert CONVERSATION_TABLES | {"sb_ingest_runs"} <= set(inspect(engine).get_table_names())
         with Session(engine) as session, session.begin():
             record_run(session=session, summary=summary(3, "2026-11-20T02:00:00+0000"))
             record_run(session=session, summary=summary(5, "2026-11-21T02:00:00+0000"))
@@ -62,6 +41,10 @@ def test_migrations_apply_record_runs_and_roll_back(
             runs = recent_runs(session=session, limit=5)
             assert [r.added for r in runs] == [5, 3]
             assert runs[0].failures == [{"source": "bad.pdf", "reason": "could not read PDF"}]
+        downgrade(url, "0001")
+        tables = set(inspect(engine).get_table_names())
+        assert "sb_ingest_runs" in tables
+        assert not CONVERSATION_TABLES & tables
         downgrade(url, "base")
         assert "sb_ingest_runs" not in inspect(engine).get_table_names()
     finally:

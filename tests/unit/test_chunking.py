@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ingest.chunking import chunk_document, estimate_tokens, passage_context, split_sentences
+from app.text import estimate_tokens, split_sentences
+from ingest.chunking import chunk_document, passage_context
 from ingest.document import Block, DocType, ParsedDocument
 
 LIMITS = {"target_tokens": 60, "max_tokens": 80, "min_tokens": 20}

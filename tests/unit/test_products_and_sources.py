@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from app.errors import AppError
+from app.products import ProductCatalog
 from ingest.document import DocType
-from ingest.products import ProductCatalog
 from ingest.sources import default_doc_type, discover
 
 

@@ -8,9 +8,11 @@ during the run are added to it, so detection works without one too.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 CATALOG_FILE = "products.toml"
@@ -26,6 +28,8 @@ class ProductCatalog:
     """Canonical product ids and the names that refer to them."""
 
     _canonical: dict[str, str] = field(default_factory=dict)  # key(alias) -> canonical id
+    # Identifies the catalog file's content: when it changes, product detection may change.
+    fingerprint: str = ""
 
     @classmethod
     def load(cls, root: Path) -> ProductCatalog:
@@ -37,8 +41,10 @@ class ProductCatalog:
         path = root / CATALOG_FILE
         if not path.is_file():
             return catalog
+        raw = path.read_bytes()
+        catalog.fingerprint = hashlib.sha256(raw).hexdigest()[:16]
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            data = tomllib.loads(raw.decode("utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: not a valid product catalog ({exc})") from exc
         for entry in data.get("product", []):
@@ -66,18 +72,52 @@ class ProductCatalog:
 
     def detect(self, *texts: str) -> str | None:
         """The product named in `texts` (longest name wins: "LA-6 Pro" over "LA-6")."""
-        best: tuple[int, str] | None = None
+        found = self._mentions(texts)
+        return max(found, key=lambda m: (m.length, m.canonical)).canonical if found else None
+
+    def detect_all(self, *texts: str) -> list[str]:
+        """Every product named in `texts`, sorted. A name read only as part of a longer
+        one does not count: "LA-6 Pro" names the LA-6 Pro, not the LA-6."""
+        found = self._mentions(texts)
+        return sorted(
+            {
+                m.canonical
+                for m in found
+                if not any(
+                    o.text_index == m.text_index
+                    and o.start <= m.start
+                    and m.end <= o.end
+                    and o.length > m.length
+                    for o in found
+                )
+            }
+        )
+
+    def _mentions(self, texts: tuple[str, ...]) -> list[_Mention]:
+        found = []
         for alias_key, canonical in self._canonical.items():
             if len(alias_key) < 3:
                 continue
-            for text in texts:
-                if _mentions(text, alias_key) and (best is None or len(alias_key) > best[0]):
-                    best = (len(alias_key), canonical)
-        return best[1] if best else None
+            pattern = _alias_pattern(alias_key)
+            for index, text in enumerate(texts):
+                for match in pattern.finditer(text.lower()):
+                    found.append(
+                        _Mention(canonical, len(alias_key), index, match.start(), match.end())
+                    )
+        return found
 
 
-def _mentions(text: str, alias_key: str) -> bool:
-    """Does `text` contain the alias as a whole name (separators ignored)?"""
-    # Build a pattern allowing optional separators between the alias' characters.
+@dataclass(frozen=True)
+class _Mention:
+    canonical: str
+    length: int  # of the alias, separators ignored
+    text_index: int  # which of the texts
+    start: int
+    end: int
+
+
+@lru_cache(maxsize=4096)
+def _alias_pattern(alias_key: str) -> re.Pattern[str]:
+    """The alias as a whole name, with optional separators between its characters."""
     pattern = r"[\s_\-]*".join(re.escape(ch) for ch in alias_key)
-    return re.search(rf"(?<![a-z0-9]){pattern}(?![a-z0-9])", text.lower()) is not None
+    return re.compile(rf"(?<![a-z0-9]){pattern}(?![a-z0-9])")

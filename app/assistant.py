@@ -1,0 +1,58 @@
+"""Assembles the answer pipeline from settings: one place, used by the chat app,
+`supportbot ask` and `supportbot eval`, so all three answer the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from app.config import Settings
+from app.embedding import Embedder
+from app.errors import AppError
+from app.index.store import IndexReader, open_reader
+from app.pipeline.answering import AnswerPipeline
+from app.pipeline.generators.base import Generator
+from app.pipeline.retrieval import HybridRetriever
+from app.products import ProductCatalog
+
+
+def load_catalog(root: Path) -> ProductCatalog:
+    """The product names customers may use: `products.toml` of the ingested folder."""
+    try:
+        return ProductCatalog.load(root)
+    except ValueError as exc:
+        raise AppError("config", str(exc)) from exc
+
+
+def make_generator(settings: Settings) -> Generator | None:
+    """The configured model server's generator; None means the extractive default."""
+    if not settings.model.base_url:
+        return None
+    from app.pipeline.generators.vllm import VllmGenerator
+
+    return VllmGenerator(settings.model)
+
+
+def build_pipeline(
+    settings: Settings,
+    reader: IndexReader,
+    embedder: Embedder,
+    *,
+    catalog: ProductCatalog,
+    generator: Generator | None = None,
+) -> AnswerPipeline:
+    retriever = HybridRetriever(reader, embedder, settings.retrieval)
+    return AnswerPipeline(
+        retriever, catalog, settings.answer, generator=generator or make_generator(settings)
+    )
+
+
+@contextmanager
+def open_pipeline(settings: Settings, embedder: Embedder) -> Iterator[AnswerPipeline]:
+    """The pipeline over the live index, closed on exit."""
+    reader = open_reader(settings)
+    try:
+        yield build_pipeline(settings, reader, embedder, catalog=load_catalog(settings.data_dir))
+    finally:
+        reader.close()

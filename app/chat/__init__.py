@@ -1,0 +1,1 @@
+"""The customer chat: Chainlit handlers and the data layer that persists their threads."""

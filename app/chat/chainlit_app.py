@@ -1,0 +1,164 @@
+"""The customer chat: Chainlit callbacks around the answer pipeline.
+
+Chainlit loads this file as its own module (see app/chat/mount.py); everything it needs
+comes from `app.chat.runtime`. Each customer message is answered by the same pipeline as
+`supportbot ask`, streamed as it is written. Everything shown is made inert first: the
+customer's text is rendered by Chainlit with `unsafe_allow_html = false`, and our replies,
+passages and links go through `app.chat.render`.
+"""
+
+from __future__ import annotations
+
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+import chainlit as cl
+from chainlit.data import get_data_layer
+from chainlit.types import ThreadDict
+from starlette.datastructures import Headers
+
+from app.chat import runtime
+from app.chat.data_layer import SupportDataLayer
+from app.chat.identity import COOKIE_NAME, identifier, verify
+from app.chat.render import inert, safe_url
+from app.errors import AppError
+from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
+from app.pipeline.types import Answer, Citation, Turn
+
+HISTORY_KEY = "history"
+HANDOFF_ACTION = "talk_to_person"
+_HISTORY_TURNS = 20
+
+
+@cl.header_auth_callback
+async def identify_customer(headers: Headers) -> cl.User | None:
+    """The customer whose signed cookie came with the request (see app.chat.identity)."""
+    try:
+        cookie = SimpleCookie(headers.get("cookie", ""))
+    except CookieError:
+        return None
+    morsel = cookie.get(COOKIE_NAME)
+    customer_id = verify(morsel.value if morsel else None, runtime.current().secret)
+    if customer_id is None:
+        return None
+    return cl.User(identifier=identifier(customer_id), metadata={"role": "customer"})
+
+
+@cl.data_layer
+def data_layer() -> SupportDataLayer:
+    return SupportDataLayer(runtime.current().engine)
+
+
+@cl.set_starters
+async def starters(_user: cl.User | None = None, _language: str | None = None) -> list[cl.Starter]:
+    return [cl.Starter(label=s.label, message=s.message) for s in runtime.current().starters]
+
+
+@cl.on_chat_start
+async def start_chat() -> None:
+    cl.user_session.set(HISTORY_KEY, [])
+
+
+@cl.on_chat_resume
+async def resume_chat(thread: ThreadDict) -> None:
+    """Rebuild the conversation so follow-up questions keep their context."""
+    history: list[Turn] = []
+    for step in thread.get("steps", []):
+        text = step.get("output") or ""
+        if step.get("type") == "user_message":
+            history.append(Turn("customer", text))
+        elif step.get("type") == "assistant_message":
+            history.append(Turn("assistant", text))
+    cl.user_session.set(HISTORY_KEY, history[-_HISTORY_TURNS:])
+
+
+@cl.on_message
+async def answer_message(message: cl.Message) -> None:
+    chat = runtime.current()
+    history: list[Turn] = cl.user_session.get(HISTORY_KEY) or []
+    reply = cl.Message(content="", author=chat.settings.chat.assistant_name)
+    answer: Answer | None = None
+    try:
+        async for event in chat.pipeline.stream(message.content, tuple(history)):
+            if isinstance(event, TextDelta):
+                await reply.stream_token(inert(event.text))
+            elif isinstance(event, Restart):
+                reply.content = inert(event.notice) + "\n\n"
+                await reply.update()
+            elif isinstance(event, Done):
+                answer = event.answer
+    except AppError as exc:
+        reply.content = inert(f"Sorry, I can't answer that: {exc.message}.")
+        await reply.send()
+        return
+    if answer is None:  # the pipeline always ends with Done; be explicit if it did not
+        raise RuntimeError("the answer stream ended without an answer")
+
+    reply.content = render_answer(answer)
+    reply.elements = [citation_element(c) for c in answer.citations]  # type: ignore[misc]
+    if answer.kind in ("answer", "abstain"):
+        reply.actions = [cl.Action(name=HANDOFF_ACTION, payload={}, label="Talk to a person")]
+    await reply.update()  # streaming already sent it; this adds the final text and sources
+    history += [Turn("customer", message.content), Turn("assistant", answer.text)]
+    cl.user_session.set(HISTORY_KEY, history[-_HISTORY_TURNS:])
+    store = _store()
+    await store.record_citations(reply.id, [_citation_row(c) for c in answer.citations])
+    if answer.escalation is not None:
+        await store.set_status(message.thread_id, "escalated")
+
+
+@cl.action_callback(HANDOFF_ACTION)
+async def talk_to_person(action: cl.Action) -> None:
+    await action.remove()
+    await _store().set_status(cl.context.session.thread_id, "escalated")
+    await cl.Message(
+        content=inert(HANDOFF_TEXT), author=runtime.current().settings.chat.assistant_name
+    ).send()
+
+
+def render_answer(answer: Answer) -> str:
+    """The answer's text, inert, followed by its notice and the list of sources."""
+    parts = [inert(answer.text)]
+    if answer.notice:
+        parts.append(f"*{inert(answer.notice)}*")
+    if answer.citations:
+        parts.append("Sources: " + ", ".join(_element_name(c) for c in answer.citations))
+    return "\n\n".join(parts)
+
+
+def citation_element(citation: Citation) -> cl.Text:
+    """A side panel the customer opens from the sources line: where, the passage, a link."""
+    lines = [f"**{inert(citation.location)}**"]
+    if citation.page:
+        lines.append(f"Page {citation.page}")
+    lines.append(inert(citation.snippet))
+    url = safe_url(citation.url)
+    if url:
+        lines.append(f"<{url}>")
+    return cl.Text(name=_element_name(citation), content="\n\n".join(lines), display="side")
+
+
+def _element_name(citation: Citation) -> str:
+    return f"Source {citation.marker}"
+
+
+def _store() -> SupportDataLayer:
+    """The data layer Chainlit writes through: our writes queue behind its own."""
+    layer = get_data_layer()
+    if not isinstance(layer, SupportDataLayer):
+        raise RuntimeError("the chat's data layer is not supportbot's")
+    return layer
+
+
+def _citation_row(citation: Citation) -> dict[str, Any]:
+    return {
+        "marker": citation.marker,
+        "passage_id": citation.passage_id,
+        "source": citation.source,
+        "title": citation.title,
+        "heading_path": list(citation.heading_path),
+        "url": citation.url,
+        "page": citation.page,
+        "product": citation.product,
+        "snippet": citation.snippet,
+    }

@@ -1,0 +1,52 @@
+"""The one interface every answer generator implements.
+
+A generator receives the question, the conversation and the numbered passages, and streams
+answer text in which `[n]` cites passage n. It never retrieves and never decides whether to
+answer: the pipeline does both, so every generator is held to the same evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from app.pipeline.retrieval import RetrievedPassage
+from app.pipeline.types import Intent, Turn
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    question: str
+    history: tuple[Turn, ...]
+    passages: tuple[RetrievedPassage, ...]  # passage i+1 is cited as [i+1]
+    product: str | None
+
+
+class GeneratorUnavailable(Exception):
+    """The generator cannot answer now (server down, timeout, breaker open).
+
+    `streamed` says whether any text had already been handed out when it failed, so the
+    caller knows to withdraw it.
+    """
+
+    def __init__(self, reason: str, *, streamed: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.streamed = streamed
+
+
+class Generator(Protocol):
+    name: str
+
+    def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        """Answer text in pieces; raises GeneratorUnavailable when it cannot finish."""
+        ...
+
+    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Intent | None:
+        """The intent of a customer message, or None to leave it to the rules."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections (called when the app stops)."""
+        ...

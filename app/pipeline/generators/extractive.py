@@ -1,0 +1,215 @@
+"""The embedded default generator: answers with the passages' own sentences and steps.
+
+No model, no server: it picks, from the best passage, the sentences that share the most
+meaningful words with the question (and the whole procedure when the passage is a list of
+steps), keeps them in document order, and cites each one. A second passage is quoted only
+when retrieval ranked it almost as high and it adds words the first one lacks. Because every
+sentence is copied from a cited passage, nothing is claimed that a citation does not show.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from app.injection import is_instruction
+from app.pipeline.generators.base import GenerationRequest
+from app.pipeline.types import Intent, Turn
+from app.text import content_words, split_sentences
+
+# A numbered step ("1. ", "2) "); bullets ("- ", "* ", "• ") are read as sentences.
+_STEP_RE = re.compile(r"^\s*\d{1,2}[.)]\s+")
+_BULLET_RE = re.compile(r"^\s*[-*•]\s+")
+_MAX_STEPS = 8
+_MAX_SENTENCES = 3
+_MAX_CHARS = 900
+# Passages this close in one source are read as one text (an intro, a note, then the steps).
+_NEIGHBOUR_ORDINALS = 2
+# A second passage must score this close to the first to be quoted as well.
+_SECOND_PASSAGE_RATIO = 0.92
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence or a list item of one passage."""
+
+    marker: int
+    position: int
+    text: str
+    is_step: bool
+    words: frozenset[str]
+
+
+class ExtractiveGenerator:
+    """Builds a concise cited answer from retrieved passages (see the module docstring)."""
+
+    name = "extractive"
+
+    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+        # Sentence by sentence, so the chat shows the same progressive answer as a model's.
+        for piece in re.split(r"(?<=\])(?=[ \n])", compose_answer(request)):
+            if piece:
+                yield piece
+
+    async def classify_intent(self, _text: str, _history: tuple[Turn, ...]) -> Intent | None:
+        return None  # the rules decide
+
+    async def aclose(self) -> None:
+        return None
+
+
+def compose_answer(request: GenerationRequest) -> str:
+    """The answer text: sentences run on as prose, steps one per line, each cited."""
+    if not request.passages:
+        return ""
+    query_words = content_words(request.question)
+    units_by_marker = {
+        marker: _units(marker, retrieved.passage.text)
+        for marker, retrieved in enumerate(request.passages, 1)
+    }
+    weights = _idf(query_words, [u for units in units_by_marker.values() for u in units])
+    chosen = _from_passage(_anchor_units(request, units_by_marker), weights)
+    if len(request.passages) > 1 and not any(u.marker == 2 for u in chosen):
+        chosen += _supporting_unit(request, units_by_marker, weights, chosen)
+    return _render(chosen)
+
+
+def _anchor_units(
+    request: GenerationRequest, units_by_marker: dict[int, list[_Unit]]
+) -> list[_Unit]:
+    """The best passage's units, joined by its neighbours in the same source when they were
+    retrieved too: a procedure's introduction and its steps often fall into two passages."""
+    first = request.passages[0].passage
+    group = [
+        (retrieved.passage.ordinal, marker)
+        for marker, retrieved in enumerate(request.passages, 1)
+        if retrieved.passage.source == first.source
+        and retrieved.passage.root == first.root
+        and abs(retrieved.passage.ordinal - first.ordinal) <= _NEIGHBOUR_ORDINALS
+    ]
+    units: list[_Unit] = []
+    for _ordinal, marker in sorted(group):
+        for unit in units_by_marker[marker]:
+            units.append(_Unit(marker, len(units), unit.text, unit.is_step, unit.words))
+    return units
+
+
+def _units(marker: int, text: str) -> list[_Unit]:
+    units: list[_Unit] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if _STEP_RE.match(line):
+            pieces = [(line, True)]
+        else:
+            pieces = [(s, False) for s in split_sentences(_BULLET_RE.sub("", line))]
+        for piece, is_step in pieces:
+            if is_instruction(piece):  # screened at ingest; checked again for older indexes
+                continue
+            units.append(_Unit(marker, len(units), piece, is_step, content_words(piece)))
+    return units
+
+
+def _idf(query_words: frozenset[str], units: list[_Unit]) -> dict[str, float]:
+    """Weight each question word by how rare it is among the candidate sentences."""
+    n = max(len(units), 1)
+    return {
+        word: math.log(1 + n / (1 + sum(1 for u in units if word in u.words)))
+        for word in query_words
+    }
+
+
+def _overlap(unit: _Unit, weights: dict[str, float]) -> float:
+    return sum(w for word, w in weights.items() if word in unit.words)
+
+
+def _from_passage(units: list[_Unit], weights: dict[str, float]) -> list[_Unit]:
+    """The best sentences of the best passage, or its procedure when it has one."""
+    if not units:
+        return []
+    scored = sorted(units, key=lambda u: (-_overlap(u, weights), u.position))
+    steps = _best_step_run(units, weights)
+    if len(steps) >= 2:
+        lead = [u for u in scored if not u.is_step and _overlap(u, weights) > 0][:1]
+        chosen = sorted(lead + steps[:_MAX_STEPS], key=lambda u: u.position)
+    else:
+        best = scored[0]
+        chosen = [best]
+        # Short sentences rarely stand alone ("Yes." / "Use the reset button."): add the
+        # next one, then further matching sentences, within the length budget.
+        following = next((u for u in units if u.position == best.position + 1), None)
+        if following is not None and len(best.text) < 80:
+            chosen.append(following)
+        for unit in scored[1:]:
+            if len(chosen) >= _MAX_SENTENCES:
+                break
+            if unit not in chosen and _overlap(unit, weights) > 0:
+                chosen.append(unit)
+        chosen.sort(key=lambda u: u.position)
+    return _within_budget(chosen)
+
+
+def _best_step_run(units: list[_Unit], weights: dict[str, float]) -> list[_Unit]:
+    """The list (consecutive steps) that shares most with the question; the first on a tie."""
+    runs: list[list[_Unit]] = []
+    for unit in units:
+        if not unit.is_step:
+            continue
+        if runs and runs[-1][-1].position == unit.position - 1:
+            runs[-1].append(unit)
+        else:
+            runs.append([unit])
+    if not runs:
+        return []
+    return max(runs, key=lambda run: (sum(_overlap(u, weights) for u in run), -run[0].position))
+
+
+def _supporting_unit(
+    request: GenerationRequest,
+    units_by_marker: dict[int, list[_Unit]],
+    weights: dict[str, float],
+    chosen: list[_Unit],
+) -> list[_Unit]:
+    """One sentence from passage 2 when it is nearly as relevant and says something new."""
+    first, second = request.passages[0], request.passages[1]
+    if second.score < _SECOND_PASSAGE_RATIO * first.score:
+        return []
+    covered = frozenset().union(*(u.words for u in chosen))
+    bar = 0.5 * max((_overlap(u, weights) for u in chosen), default=0.0)
+    candidates = [
+        u
+        for u in units_by_marker[2]
+        if _overlap(u, weights) > max(bar, 0.0) and not u.words <= covered
+    ]
+    if not candidates:
+        return []
+    best = max(candidates, key=lambda u: (_overlap(u, weights), -u.position))
+    if sum(len(u.text) for u in chosen) + len(best.text) > _MAX_CHARS:
+        return []
+    return [best]
+
+
+def _within_budget(units: list[_Unit]) -> list[_Unit]:
+    kept: list[_Unit] = []
+    total = 0
+    for unit in units:
+        if kept and total + len(unit.text) > _MAX_CHARS:
+            break
+        total += len(unit.text)
+        kept.append(unit)
+    return kept
+
+
+def _render(units: list[_Unit]) -> str:
+    """Prose sentences run on; a step, and whatever follows one, starts a new line."""
+    text = ""
+    previous_was_step = False
+    for unit in units:
+        if text:
+            text += "\n" if unit.is_step or previous_was_step else " "
+        text += f"{unit.text} [{unit.marker}]"
+        previous_was_step = unit.is_step
+    return text

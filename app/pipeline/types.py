@@ -1,0 +1,141 @@
+"""What flows through the answer pipeline: turns in, a cited answer out.
+
+These are plain data, free of any web framework, so that the chat app, `supportbot ask` and
+`supportbot eval` all read the very same answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from app.pipeline.retrieval import RetrievedPassage
+
+Role = Literal["customer", "assistant", "agent"]
+
+# What the customer wants from this turn; the pipeline answers only "question" from the index.
+Intent = Literal["question", "complaint", "human", "greeting", "thanks"]
+INTENTS: tuple[Intent, ...] = ("question", "complaint", "human", "greeting", "thanks")
+
+# How the turn was answered.
+#   answer:   a cited answer from the passages
+#   abstain:  retrieval too weak to answer; says so and offers a person
+#   clarify:  the question fits several products; asks which one
+#   handoff:  the customer asked for a person (or complained): no answer attempted
+#   smalltalk: greeting or thanks
+AnswerKind = Literal["answer", "abstain", "clarify", "handoff", "smalltalk"]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of the conversation so far."""
+
+    role: Role
+    text: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A passage the answer cites, under the marker `[marker]` used in the text."""
+
+    marker: int
+    passage_id: str
+    source: str
+    title: str
+    heading_path: tuple[str, ...]
+    section_paths: tuple[tuple[str, ...], ...]  # every heading path the passage spans
+    url: str | None
+    page: int | None
+    product: str | None
+    doc_type: str
+    snippet: str  # the passage text, for the customer to open and read
+
+    @classmethod
+    def of(cls, marker: int, retrieved: RetrievedPassage) -> Citation:
+        p = retrieved.passage
+        return cls(
+            marker=marker,
+            passage_id=p.id,
+            source=p.source,
+            title=p.title,
+            heading_path=p.heading_path,
+            section_paths=p.section_paths,
+            url=p.url,
+            page=p.page,
+            product=p.product,
+            doc_type=p.doc_type,
+            snippet=p.text,
+        )
+
+    @property
+    def location(self) -> str:
+        """ "Title > heading > heading", without repeating a title the path starts with."""
+        path = self.heading_path
+        if not path or path[0] != self.title:
+            path = (self.title, *path)
+        return " > ".join(path)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "marker": self.marker,
+            "source": self.source,
+            "title": self.title,
+            "heading_path": list(self.heading_path),
+            "url": self.url,
+            "page": self.page,
+            "product": self.product,
+            "doc_type": self.doc_type,
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """The pipeline's suggestion to bring in a person, and why (shown to the agent)."""
+
+    reason: Literal["asked_for_human", "complaint", "no_answer", "repeated_problem"]
+    detail: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The complete result of one turn."""
+
+    kind: AnswerKind
+    intent: Intent
+    text: str  # with inline markers [1]..[n] referring to `citations`
+    citations: tuple[Citation, ...]
+    confidence: float  # 0..1, from retrieval strength
+    product: str | None  # the product the turn was answered for, if known
+    query: str  # what was actually searched (the question, resolved against the history)
+    retrieved: tuple[RetrievedPassage, ...] = ()
+    escalation: Escalation | None = None
+    generator: str = ""  # which generator wrote the text ("extractive", "vllm", ...)
+    notice: str | None = None  # e.g. "the model server is unavailable; answered from passages"
+    clarify_products: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def abstained(self) -> bool:
+        return self.kind == "abstain"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "intent": self.intent,
+            "text": self.text,
+            "citations": [c.to_json() for c in self.citations],
+            "confidence": round(self.confidence, 4),
+            "abstained": self.abstained,
+            "product": self.product,
+            "query": self.query,
+            "escalation": (
+                {"reason": self.escalation.reason, "detail": self.escalation.detail}
+                if self.escalation
+                else None
+            ),
+            "generator": self.generator,
+            "notice": self.notice,
+            "clarify_products": list(self.clarify_products),
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }

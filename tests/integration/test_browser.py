@@ -1,0 +1,146 @@
+"""The customer chat in a real browser: Debian's Chromium driven by Playwright, against
+`supportbot serve` in a subprocess (the same server the socket.io tests use)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from sqlalchemy import create_engine, text
+
+from tests.integration.chat_server import serve
+from tests.integration.test_chat import _MANUAL
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HOSTILE = (
+    "<img src=https://evil.example/pixel.png onerror=alert(1)> <script>alert(2)</script> "
+    "[click me](javascript:alert(3)) ![x](https://evil.example/x.png) reset AP-1?"
+)
+
+
+@pytest.fixture(scope="module")
+def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("browser-data")
+    (data / "manuals").mkdir()
+    for product, seconds, colour in (("AP-1", 10, "amber"), ("AP-2", 25, "purple")):
+        (data / "manuals" / f"{product.lower()}.md").write_text(
+            _MANUAL.format(product=product, slug=product.lower(), seconds=seconds, colour=colour),
+            encoding="utf-8",
+        )
+    (data / "products.toml").write_text(
+        '[[product]]\nid = "AP-1"\n\n[[product]]\nid = "AP-2"\n', encoding="utf-8"
+    )
+    (data / "starters.toml").write_text(
+        '[[starter]]\nlabel = "Reset an AP"\nmessage = "How do I reset my AP-1?"\n',
+        encoding="utf-8",
+    )
+    home = tmp_path_factory.mktemp("browser-home")
+    with serve(home, data) as base:
+        yield base, home
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/install --dev installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def _ask(page: Page, question: str) -> None:
+    box = page.locator("#chat-input")
+    expect(box).to_be_editable(timeout=30_000)
+    box.fill(question)
+    page.locator("#chat-submit").click()
+
+
+def _open_chat(page: Page, base: str) -> None:
+    page.goto(f"{base}/chat/")
+    # The starters appear once the chat is connected and ready for a message.
+    expect(page.get_by_text("Reset an AP")).to_be_visible(timeout=30_000)
+
+
+def test_ask_open_citation_give_feedback_and_resume_after_reload(
+    chat_url: tuple[str, Path], browser: Browser
+) -> None:
+    base, home = chat_url
+    page = browser.new_page()
+    _open_chat(page, base)
+    _ask(page, "How long do I hold the reset button on the AP-2?")
+    answer = page.locator(".ai-message").filter(has_text="25 seconds").last
+    expect(answer).to_be_visible(timeout=30_000)
+
+    # The citation opens a panel with the passage and where it comes from.
+    answer.locator(".element-link").first.click()
+    expect(
+        page.get_by_text("AP-2 Access Point Guide > Reset > Factory reset").first
+    ).to_be_visible()
+
+    # Thumbs down with a comment.
+    page.locator("button:has(svg.lucide-thumbs-down)").last.click()
+    page.get_by_placeholder("Your feedback...").fill("needs a picture")
+    page.get_by_role("button", name="Submit feedback").click()
+    page.wait_for_timeout(1000)
+
+    # After a reload the conversation is in the history and opens with its messages.
+    page.reload()
+    expect(
+        page.get_by_text("How long do I hold the reset button on the AP-2?").first
+    ).to_be_visible(timeout=30_000)
+    page.get_by_text("How long do I hold the reset button on the AP-2?").first.click()
+    expect(page.get_by_text("25 seconds").first).to_be_visible(timeout=30_000)
+    page.close()
+
+    engine = create_engine(f"sqlite:///{home / 'supportbot.db'}")
+    with engine.connect() as connection:
+        rows = list(connection.execute(text("select value, comment from sb_feedback")))
+    engine.dispose()
+    assert (0, "needs a picture") in rows
+
+
+def test_hostile_text_never_runs_or_loads(chat_url: tuple[str, Path], browser: Browser) -> None:
+    base, _home = chat_url
+    page = browser.new_page()
+    dialogs: list[str] = []
+    remote: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on(
+        "request", lambda request: remote.append(request.url) if "evil" in request.url else None
+    )
+    _open_chat(page, base)
+    _ask(page, HOSTILE)
+    expect(page.locator(".ai-message").filter(has_text="Hold the reset button").last).to_be_visible(
+        timeout=30_000
+    )
+    page.wait_for_timeout(1000)
+    assert dialogs == [] and remote == []
+    assert page.locator("img[src*='evil']").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    page.close()
+
+
+def test_widget_demo_mounts_the_chat_and_answers(
+    chat_url: tuple[str, Path], browser: Browser
+) -> None:
+    base, _home = chat_url
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{base}/widget-demo")
+    button = page.locator("#chainlit-copilot-button")
+    expect(button).to_be_visible(timeout=30_000)
+    button.click()
+    box = page.locator("#chat-input")
+    expect(box).to_be_editable(timeout=30_000)
+    box.fill("How do I mount the AP-1?")
+    page.locator("#chat-submit").click()
+    expect(page.get_by_text("bracket").first).to_be_visible(timeout=30_000)
+    assert errors == []
+    page.close()

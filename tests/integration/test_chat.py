@@ -1,0 +1,228 @@
+"""The customer chat over its real protocol: `supportbot serve` in a subprocess, a socket.io
+client speaking to Chainlit as its web UI does, the real pipeline, the real database."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.integration.chat_server import ChatClient, serve
+
+_MANUAL = """---
+product: {product}
+url: https://support.example.com/manuals/{slug}
+---
+# {product} Access Point Guide
+
+## Reset
+
+### Factory reset
+
+Hold the reset button of the {product} for {seconds} seconds until the LED blinks {colour}.
+The access point then restarts with its default settings and must be adopted again.
+
+## Mounting
+
+Screw the bracket to the ceiling and clip the {product} on until it clicks. Keep it one
+metre away from metal ducts, which weaken the signal.
+"""
+
+
+@pytest.fixture(scope="module")
+def chat_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("chat-data")
+    (data / "manuals").mkdir()
+    for product, seconds, colour in (("AP-1", 10, "amber"), ("AP-2", 25, "purple")):
+        (data / "manuals" / f"{product.lower()}.md").write_text(
+            _MANUAL.format(product=product, slug=product.lower(), seconds=seconds, colour=colour),
+            encoding="utf-8",
+        )
+    (data / "products.toml").write_text(
+        '[[product]]\nid = "AP-1"\n\n[[product]]\nid = "AP-2"\n', encoding="utf-8"
+    )
+    (data / "starters.toml").write_text(
+        '[[starter]]\nlabel = "Reset"\nmessage = "How do I reset my AP-1?"\n', encoding="utf-8"
+    )
+    home = tmp_path_factory.mktemp("chat-home")
+    with serve(home, data) as base:
+        yield base, home
+
+
+def run(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+def _db_rows(home: Path, sql: str) -> list[Any]:
+    engine = create_engine(f"sqlite:///{home / 'supportbot.db'}")
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text(sql)))
+    finally:
+        engine.dispose()
+
+
+def test_answer_streams_with_citations_feedback_and_resume(chat_app: tuple[str, Path]) -> None:
+    base, home = chat_app
+
+    async def scenario() -> None:
+        customer = ChatClient(base)
+        await customer.login()
+        await customer.connect()
+        reply = await customer.ask("How long do I hold the reset button on the AP-2?")
+        assert customer.events_named("stream_start"), "the answer was not streamed"
+        content = reply["output"]
+        assert "25 seconds" in content and "Sources: Source 1" in content
+        await customer.wait_for("element")  # sent alongside the final update
+        elements = customer.events_named("element")
+        assert elements[0]["name"] == "Source 1"
+        # The side panel loads the passage the way the UI does, from the session's files.
+        opened = await customer.http.get(
+            f"/chat/project/file/{elements[0]['chainlitKey']}",
+            params={"session_id": customer.session_id},
+        )
+        opened.raise_for_status()
+        assert "Factory reset" in opened.text and "25 seconds" in opened.text
+        assert "<https://support.example.com/manuals/ap-2>" in opened.text
+        thread_id = reply["threadId"]
+
+        # Thumbs down on the answer, stored against that message.
+        response = await customer.http.put(
+            "/chat/feedback",
+            json={
+                "feedback": {"forId": reply["id"], "value": 0, "comment": "too vague"},
+                "sessionId": customer.session_id,
+            },
+        )
+        response.raise_for_status()
+        await customer.sio.disconnect()
+
+        # After a reload the conversation is listed and resumes with its context.
+        listed = await customer.http.post(
+            "/chat/project/threads",
+            json={"pagination": {"first": 20}, "filter": {}},
+        )
+        listed.raise_for_status()
+        assert thread_id in [t["id"] for t in listed.json()["data"]]
+        resumed = ChatClient(base, cookies=customer.http.cookies)
+        await resumed.connect(thread_id=thread_id)
+        follow_up = await resumed.ask("and what colour does the LED blink?")
+        assert "purple" in follow_up["output"]
+        await resumed.close()
+        await customer.close()
+
+    run(scenario())
+    feedback = _db_rows(home, "select value, comment from sb_feedback")
+    assert feedback == [(0, "too vague")]
+    citations = _db_rows(home, "select source, marker from sb_citations")
+    assert ("manuals/ap-2.md", 1) in citations
+
+
+def test_talk_to_a_person_marks_the_conversation_escalated(chat_app: tuple[str, Path]) -> None:
+    base, home = chat_app
+
+    async def scenario() -> str:
+        customer = ChatClient(base)
+        await customer.login()
+        await customer.connect()
+        reply = await customer.ask("How do I mount the AP-1?")
+        await customer.wait_for("action")
+        actions = customer.events_named("action")
+        assert [a["name"] for a in actions] == ["talk_to_person"]
+        response = await customer.http.post(
+            "/chat/project/action",
+            json={
+                "sessionId": customer.session_id,
+                "action": actions[0],
+            },
+        )
+        response.raise_for_status()
+        await asyncio.sleep(1)
+        last = customer.final_message()
+        assert "person" in last["output"]
+        await customer.close()
+        return str(reply["threadId"])
+
+    thread_id = run(scenario())
+    status = _db_rows(home, f"select status from sb_conversations where id = '{thread_id}'")
+    assert status == [("escalated",)]
+
+
+def test_a_customer_cannot_open_another_customers_conversation(
+    chat_app: tuple[str, Path],
+) -> None:
+    base, _home = chat_app
+
+    async def scenario() -> None:
+        owner = ChatClient(base)
+        await owner.login()
+        await owner.connect()
+        reply = await owner.ask("How do I mount the AP-2?")
+        await owner.close()
+
+        stranger = ChatClient(base)
+        await stranger.login()
+        response = await stranger.http.get(f"/chat/project/thread/{reply['threadId']}")
+        assert response.status_code in (401, 403, 404)
+        with pytest.raises(Exception, match="(?i)failed to connect"):
+            await stranger.connect(thread_id=reply["threadId"])
+        await stranger.close()
+
+    run(scenario())
+
+
+def test_hostile_text_is_shown_inert(chat_app: tuple[str, Path]) -> None:
+    base, _home = chat_app
+
+    async def scenario() -> None:
+        customer = ChatClient(base)
+        await customer.login()
+        await customer.connect()
+        reply = await customer.ask(
+            "<script>alert(1)</script> ![x](http://evil.example/x.png) reset AP-1?"
+        )
+        assert "<script" not in reply["output"] and "](http" not in reply["output"]
+        await customer.close()
+
+    run(scenario())
+
+
+def test_chat_refuses_unknown_origins_and_unsigned_identities(chat_app: tuple[str, Path]) -> None:
+    base, _home = chat_app
+    forged = httpx.post(f"{base}/chat/auth/header", cookies={"sb_customer": "abc.def"})
+    assert forged.status_code in (401, 403)
+
+    async def scenario() -> None:
+        customer = ChatClient(base)
+        await customer.login()
+        cookie = "; ".join(f"{k}={v}" for k, v in customer.http.cookies.items())
+        with pytest.raises(Exception, match="(?i)connection"):
+            await customer.sio.connect(
+                base,
+                socketio_path="/chat/ws/socket.io",
+                headers={"Cookie": cookie, "Origin": "https://evil.example"},
+                auth={"sessionId": "x", "clientType": "webapp", "threadId": None},
+                transports=["websocket"],
+            )
+        await customer.close()
+
+    run(scenario())
+
+
+def test_starters_and_widget_demo_page(chat_app: tuple[str, Path]) -> None:
+    base, _home = chat_app
+    with httpx.Client(base_url=base) as client:
+        client.get("/chat/").raise_for_status()
+        client.post("/chat/auth/header").raise_for_status()
+        settings = client.get("/chat/project/settings", params={"language": "en-US"}).json()
+        assert [s["message"] for s in settings["starters"]] == ["How do I reset my AP-1?"]
+        page = client.get("/widget-demo")
+        assert page.status_code == 200
+        assert "/chat/copilot/index.js" in page.text and "mountChainlitWidget" in page.text
+        assert "script-src 'self' 'nonce-" in page.headers["content-security-policy"]
+        assert client.get("/chat/copilot/index.js").status_code == 200
