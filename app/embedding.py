@@ -27,6 +27,8 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> Vectors: ...
 
+    def forget_queries(self) -> None: ...
+
 
 class SentenceTransformerEmbedder:
     """all-MiniLM-L6-v2 (384-d) through sentence-transformers, on the CPU."""
@@ -65,6 +67,10 @@ class SentenceTransformerEmbedder:
     def embed_query(self, text: str) -> Vectors:
         """Embed a search query (cached: customers repeat themselves, eval repeats queries)."""
         return self._cached_query(text)
+
+    def forget_queries(self) -> None:
+        """Empty the query cache, so that a measurement pays for every embedding."""
+        self._cached_query = lru_cache(maxsize=1024)(self._encode_query)
 
     def _encode_query(self, text: str) -> Vectors:
         vector: Vectors = self._encode([text])[0]

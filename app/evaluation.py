@@ -162,6 +162,7 @@ def evaluate_suite(
             catalog = load_catalog(corpus)
             metrics = _score(questions, retriever, catalog, eval_settings.answer)
             if answers:
+                embedder.forget_queries()  # answer latency must include the embedding
                 pipeline = build_pipeline(
                     eval_settings, reader, embedder, catalog=catalog, generator=generator
                 )

@@ -24,6 +24,45 @@ import socketio
 REPO = Path(__file__).resolve().parents[2]
 
 
+_MANUAL = """---
+product: {product}
+url: https://support.example.com/manuals/{slug}
+---
+# {product} Access Point Guide
+
+## Reset
+
+### Factory reset
+
+Hold the reset button of the {product} for {seconds} seconds until the LED blinks {colour}.
+The access point then restarts with its default settings and must be adopted again.
+
+## Mounting
+
+Screw the bracket to the ceiling and clip the {product} on until it clicks. Keep it one
+metre away from metal ducts, which weaken the signal.
+"""
+
+
+def write_access_point_corpus(data: Path, *, starter: str) -> Path:
+    """Two sibling access points whose manuals differ only in their facts, a product
+    catalog, and one starter question labelled `starter`."""
+    (data / "manuals").mkdir(parents=True, exist_ok=True)
+    for product, seconds, colour in (("AP-1", 10, "amber"), ("AP-2", 25, "purple")):
+        (data / "manuals" / f"{product.lower()}.md").write_text(
+            _MANUAL.format(product=product, slug=product.lower(), seconds=seconds, colour=colour),
+            encoding="utf-8",
+        )
+    (data / "products.toml").write_text(
+        '[[product]]\nid = "AP-1"\n\n[[product]]\nid = "AP-2"\n', encoding="utf-8"
+    )
+    (data / "starters.toml").write_text(
+        f'[[starter]]\nlabel = "{starter}"\nmessage = "How do I reset my AP-1?"\n',
+        encoding="utf-8",
+    )
+    return data
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -11,8 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from sqlalchemy import create_engine, text
 
-from tests.integration.chat_server import serve
-from tests.integration.test_chat import _MANUAL
+from tests.integration.chat_server import serve, write_access_point_corpus
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = (
@@ -23,20 +22,7 @@ HOSTILE = (
 
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data = tmp_path_factory.mktemp("browser-data")
-    (data / "manuals").mkdir()
-    for product, seconds, colour in (("AP-1", 10, "amber"), ("AP-2", 25, "purple")):
-        (data / "manuals" / f"{product.lower()}.md").write_text(
-            _MANUAL.format(product=product, slug=product.lower(), seconds=seconds, colour=colour),
-            encoding="utf-8",
-        )
-    (data / "products.toml").write_text(
-        '[[product]]\nid = "AP-1"\n\n[[product]]\nid = "AP-2"\n', encoding="utf-8"
-    )
-    (data / "starters.toml").write_text(
-        '[[starter]]\nlabel = "Reset an AP"\nmessage = "How do I reset my AP-1?"\n',
-        encoding="utf-8",
-    )
+    data = write_access_point_corpus(tmp_path_factory.mktemp("browser-data"), starter="Reset an AP")
     home = tmp_path_factory.mktemp("browser-home")
     with serve(home, data) as base:
         yield base, home

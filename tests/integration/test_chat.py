@@ -12,43 +12,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.integration.chat_server import ChatClient, serve
-
-_MANUAL = """---
-product: {product}
-url: https://support.example.com/manuals/{slug}
----
-# {product} Access Point Guide
-
-## Reset
-
-### Factory reset
-
-Hold the reset button of the {product} for {seconds} seconds until the LED blinks {colour}.
-The access point then restarts with its default settings and must be adopted again.
-
-## Mounting
-
-Screw the bracket to the ceiling and clip the {product} on until it clicks. Keep it one
-metre away from metal ducts, which weaken the signal.
-"""
+from tests.integration.chat_server import ChatClient, serve, write_access_point_corpus
 
 
 @pytest.fixture(scope="module")
 def chat_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    data = tmp_path_factory.mktemp("chat-data")
-    (data / "manuals").mkdir()
-    for product, seconds, colour in (("AP-1", 10, "amber"), ("AP-2", 25, "purple")):
-        (data / "manuals" / f"{product.lower()}.md").write_text(
-            _MANUAL.format(product=product, slug=product.lower(), seconds=seconds, colour=colour),
-            encoding="utf-8",
-        )
-    (data / "products.toml").write_text(
-        '[[product]]\nid = "AP-1"\n\n[[product]]\nid = "AP-2"\n', encoding="utf-8"
-    )
-    (data / "starters.toml").write_text(
-        '[[starter]]\nlabel = "Reset"\nmessage = "How do I reset my AP-1?"\n', encoding="utf-8"
-    )
+    data = write_access_point_corpus(tmp_path_factory.mktemp("chat-data"), starter="Reset")
     home = tmp_path_factory.mktemp("chat-home")
     with serve(home, data) as base:
         yield base, home

@@ -27,8 +27,10 @@ _MAX_SENTENCES = 3
 _MAX_CHARS = 900
 # Passages this close in one source are read as one text (an intro, a note, then the steps).
 _NEIGHBOUR_ORDINALS = 2
-# A second passage must score this close to the first to be quoted as well.
-_SECOND_PASSAGE_RATIO = 0.92
+# The runner-up passage is quoted instead of the best one when retrieval ranked it nearly
+# as high and its best sentence shares clearly more of the question's words.
+_RUNNER_UP_SCORE_RATIO = 0.9
+_RUNNER_UP_OVERLAP_RATIO = 1.5
 
 
 @dataclass(frozen=True)
@@ -70,18 +72,31 @@ def compose_answer(request: GenerationRequest) -> str:
         for marker, retrieved in enumerate(request.passages, 1)
     }
     weights = _idf(query_words, [u for units in units_by_marker.values() for u in units])
-    chosen = _from_passage(_anchor_units(request, units_by_marker), weights)
-    if len(request.passages) > 1 and not any(u.marker == 2 for u in chosen):
-        chosen += _supporting_unit(request, units_by_marker, weights, chosen)
-    return _render(chosen)
+    anchor = _anchor(request, units_by_marker, weights)
+    return _render(_from_passage(_anchor_units(request, units_by_marker, anchor), weights))
+
+
+def _anchor(
+    request: GenerationRequest, units_by_marker: dict[int, list[_Unit]], weights: dict[str, float]
+) -> int:
+    """The marker of the passage to answer from (see _RUNNER_UP_*)."""
+    if len(request.passages) < 2:
+        return 1
+    first, second = request.passages[0], request.passages[1]
+    if second.score < _RUNNER_UP_SCORE_RATIO * first.score:
+        return 1
+    best = {m: max((_overlap(u, weights) for u in units_by_marker[m]), default=0.0) for m in (1, 2)}
+    return 2 if best[2] > _RUNNER_UP_OVERLAP_RATIO * best[1] else 1
 
 
 def _anchor_units(
-    request: GenerationRequest, units_by_marker: dict[int, list[_Unit]]
+    request: GenerationRequest, units_by_marker: dict[int, list[_Unit]], anchor: int
 ) -> list[_Unit]:
-    """The best passage's units, joined by its neighbours in the same source when they were
-    retrieved too: a procedure's introduction and its steps often fall into two passages."""
-    first = request.passages[0].passage
+    """The best passage's units, joined by the steps of its neighbours in the same source
+    when they were retrieved too: a procedure's introduction and its steps often fall into two
+    passages. Only steps join: a neighbour's prose is another section, and quoting it would
+    cite a passage that does not answer the question."""
+    first = request.passages[anchor - 1].passage
     group = [
         (retrieved.passage.ordinal, marker)
         for marker, retrieved in enumerate(request.passages, 1)
@@ -92,7 +107,8 @@ def _anchor_units(
     units: list[_Unit] = []
     for _ordinal, marker in sorted(group):
         for unit in units_by_marker[marker]:
-            units.append(_Unit(marker, len(units), unit.text, unit.is_step, unit.words))
+            if marker == anchor or unit.is_step:
+                units.append(_Unit(marker, len(units), unit.text, unit.is_step, unit.words))
     return units
 
 
@@ -165,31 +181,6 @@ def _best_step_run(units: list[_Unit], weights: dict[str, float]) -> list[_Unit]
     if not runs:
         return []
     return max(runs, key=lambda run: (sum(_overlap(u, weights) for u in run), -run[0].position))
-
-
-def _supporting_unit(
-    request: GenerationRequest,
-    units_by_marker: dict[int, list[_Unit]],
-    weights: dict[str, float],
-    chosen: list[_Unit],
-) -> list[_Unit]:
-    """One sentence from passage 2 when it is nearly as relevant and says something new."""
-    first, second = request.passages[0], request.passages[1]
-    if second.score < _SECOND_PASSAGE_RATIO * first.score:
-        return []
-    covered = frozenset().union(*(u.words for u in chosen))
-    bar = 0.5 * max((_overlap(u, weights) for u in chosen), default=0.0)
-    candidates = [
-        u
-        for u in units_by_marker[2]
-        if _overlap(u, weights) > max(bar, 0.0) and not u.words <= covered
-    ]
-    if not candidates:
-        return []
-    best = max(candidates, key=lambda u: (_overlap(u, weights), -u.position))
-    if sum(len(u.text) for u in chosen) + len(best.text) > _MAX_CHARS:
-        return []
-    return [best]
 
 
 def _within_budget(units: list[_Unit]) -> list[_Unit]:
