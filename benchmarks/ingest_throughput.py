@@ -75,7 +75,8 @@ def main() -> None:
 
 _ALL_FIELDS = [
     "text", "source", "root", "title", "heading_path", "section_paths", "doc_type",
-    "content_hash", "source_hash", "source_passages", "ordinal", "product", "url", "page",
+    "content_hash", "source_hash", "source_passages", "ordinal", "product", "products", "url",
+    "page",
     "record_id", "metadata",
 ]  # fmt: skip
 

@@ -25,7 +25,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.assistant import build_pipeline, load_catalog  # noqa: E402
-from app.config import ModelSettings, Settings  # noqa: E402
+from app.config import AnswerSettings, ModelSettings, Settings  # noqa: E402
 from app.embedding import SentenceTransformerEmbedder  # noqa: E402
 from app.index.store import open_reader  # noqa: E402
 from app.pipeline.answering import AnswerPipeline, TextDelta  # noqa: E402
@@ -33,6 +33,8 @@ from app.pipeline.generators.base import GenerationRequest  # noqa: E402
 from app.pipeline.generators.vllm import VllmGenerator, build_messages  # noqa: E402
 from ingest.pipeline import run_ingest  # noqa: E402
 
+# The tiny test model reads at most 1,024 tokens: one passage fits, four do not.
+PASSAGES = 1
 QUESTIONS = [
     "How do I factory reset my LR-400?",
     "What is the PoE budget of the LS-8P?",
@@ -56,6 +58,10 @@ async def direct_ttft(
     }
     started = time.perf_counter()
     async with client.stream("POST", "/chat/completions", json=body) as response:
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"the server answered {response.status_code}: {await response.aread()!r}"
+            )
         async for line in response.aiter_lines():
             if line.startswith("data:") and '"content":"' in line.replace(" ", ""):
                 return (time.perf_counter() - started) * 1000
@@ -82,7 +88,7 @@ async def measure(pipeline: AnswerPipeline, model: ModelSettings, rounds: int) -
         request = GenerationRequest(
             question=answer.query,
             history=(),
-            passages=answer.retrieved[:4],
+            passages=answer.retrieved[:PASSAGES],
             product=answer.product,
         )
         messages = build_messages(request)
@@ -112,7 +118,9 @@ def main() -> None:
     args = parser.parse_args()
     embedder = SentenceTransformerEmbedder()
     with tempfile.TemporaryDirectory(prefix="supportbot-overhead-") as home:
-        settings = Settings(home=Path(home), data_dir=Path(args.data))
+        settings = Settings(
+            home=Path(home), data_dir=Path(args.data), answer=AnswerSettings(passages=PASSAGES)
+        )
         run_ingest([Path(args.data)], settings=settings, embedder_factory=lambda: embedder)
         server = None
         base_url = args.base_url

@@ -81,7 +81,7 @@ def main() -> None:
                     title=f"Doc {n // 20}", heading_path=(f"Doc {n // 20}", f"Section {n % 20}"),
                     section_paths=((f"Doc {n // 20}", f"Section {n % 20}"),), doc_type="manual",
                     content_hash=str(n), source_hash="s", source_passages=20, ordinal=n % 20,
-                    product=rng.choice(["LR-200", "LR-400", "LS-24P", "LA-6", "LA-6 Pro"]),
+                    products=(rng.choice(["LR-200", "LR-400", "LS-24P", "LA-6", "LA-6 Pro"]),),
                 )
             )  # fmt: skip
             if len(batch) == 2000 or n == args.passages - 1:

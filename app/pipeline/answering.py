@@ -16,8 +16,9 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.config import AnswerSettings
 from app.errors import AppError
@@ -125,23 +126,26 @@ class AnswerPipeline:
                 f"the message is {len(message):,} characters long; please keep it under "
                 f"{self._settings.max_question_chars:,} characters",
             )
-        # The rules decide at once; a model's opinion, when one is configured, is asked in
-        # parallel with retrieval and generation so it never delays the first token.
+        # The rules decide at once; a model's opinion, when one is configured, is asked once
+        # the answer streams (see _ModelIntent) and can only add an escalation.
         intent = classify_intent(message)
-        model_intent = self._ask_model_intent(message, history) if intent == "question" else None
+        model_intent = _ModelIntent(
+            self._model_intent(message, history)
+            if intent == "question" and self._generator is not self._fallback
+            else None
+        )
         try:
             async for event in self._answer(message, history, intent, model_intent, started):
                 yield event
         finally:
-            if model_intent is not None and not model_intent.done():
-                model_intent.cancel()
+            model_intent.cancel()
 
     async def _answer(
         self,
         message: str,
         history: tuple[Turn, ...],
         intent: Intent,
-        model_intent: asyncio.Task[Intent | None] | None,
+        model_intent: _ModelIntent,
         started: float,
     ) -> AsyncIterator[AnswerEvent]:
         resolved = resolve(message, history, self._catalog)
@@ -187,6 +191,8 @@ class AnswerPipeline:
         )
         generated = _Generated()
         async for event in self._generate(request, generated):
+            if isinstance(event, TextDelta):
+                model_intent.start()
             yield event
         base.mark("generation_ms")
         if not generated.cited:  # nothing citable came out of any generator
@@ -194,7 +200,7 @@ class AnswerPipeline:
             yield Done(base.finish("abstain", ABSTAIN_TEXT, notice=generated.notice))
             return
         text, citations = _renumbered(tidy_spacing(generated.text), generated.cited, passages)
-        refined = await model_intent if model_intent is not None else None
+        refined = await model_intent.result()
         if refined is not None and refined != base.intent:
             base.intent = refined
             escalation = escalation or _escalation(refined, resolved, history)
@@ -211,13 +217,6 @@ class AnswerPipeline:
                 notice=generated.notice,
             )
         )
-
-    def _ask_model_intent(
-        self, message: str, history: tuple[Turn, ...]
-    ) -> asyncio.Task[Intent | None] | None:
-        if self._generator is self._fallback:
-            return None
-        return asyncio.create_task(self._model_intent(message, history))
 
     async def _model_intent(self, message: str, history: tuple[Turn, ...]) -> Intent | None:
         try:
@@ -294,6 +293,30 @@ class AnswerPipeline:
             if generated.text:
                 yield Restart(generated.notice)
         generated.text, generated.cited = "", []
+
+
+class _ModelIntent:
+    """The model's reading of a message, asked once the answer has started streaming:
+    asking earlier would make it compete with the answer for the model server and delay the
+    first token."""
+
+    def __init__(self, ask: Coroutine[Any, Any, Intent | None] | None):
+        self._ask = ask
+        self._task: asyncio.Task[Intent | None] | None = None
+
+    def start(self) -> None:
+        if self._ask is not None and self._task is None:
+            self._task = asyncio.create_task(self._ask)
+
+    async def result(self) -> Intent | None:
+        self.start()
+        return await self._task if self._task is not None else None
+
+    def cancel(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+        elif self._task is None and self._ask is not None:
+            self._ask.close()  # never started: release the coroutine quietly
 
 
 @dataclass
