@@ -97,9 +97,9 @@ class ChatSettings(BaseModel):
     # Signs customer identities and chat sessions. Empty: a random secret is created once in
     # SUPPORTBOT_HOME (fine for one machine; set it explicitly for several app processes).
     secret: SecretStr = SecretStr("")
-    # Origins allowed to open the chat socket: the app itself and every site embedding the
-    # widget. Never "*" by default: that would let any site drive a customer's session.
-    allow_origins: list[str] = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    # Other sites allowed to embed the chat widget (the app's own pages always may), e.g.
+    # ["https://www.example.com"]. Never "*": any site could then drive a customer's chat.
+    allow_origins: list[str] = []
     session_timeout_s: int = Field(3600, ge=60)  # a dropped connection can resume this long
     login_days: int = Field(30, ge=1)  # how long a browser keeps its customer identity
     assistant_name: str = "Support assistant"

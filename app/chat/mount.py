@@ -13,6 +13,7 @@ import json
 import os
 from importlib.metadata import version
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -55,8 +56,9 @@ class SocketOriginGuard:
 
     Chainlit turns off socket.io's own origin check (it leaves CORS to its HTTP layer, which
     a WebSocket handshake bypasses), so a page on any site could otherwise open a socket with
-    a customer's credentials. Browsers always send Origin on sockets; clients that are not
-    browsers send none and are judged by their token alone.
+    a customer's credentials. The app's own pages (same host) and the configured origins are
+    let through. Browsers always send Origin on sockets; clients that are not browsers send
+    none and are judged by their token alone.
     """
 
     def __init__(self, app: ASGIApp, allowed: tuple[str, ...]):
@@ -65,8 +67,11 @@ class SocketOriginGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket") and scope["path"].startswith(_SOCKET_PATH):
-            origin = dict(scope["headers"]).get(b"origin", b"").decode("latin-1")
-            if origin and origin.rstrip("/") not in self._allowed:
+            headers = dict(scope["headers"])
+            origin = headers.get(b"origin", b"").decode("latin-1").rstrip("/")
+            host = headers.get(b"host", b"").decode("latin-1")
+            same_site = bool(host) and urlsplit(origin).netloc == host
+            if origin and not same_site and origin not in self._allowed:
                 await _refuse(scope, receive, send)
                 return
         await self._app(scope, receive, send)

@@ -77,7 +77,6 @@ def serve(home: Path, data_dir: Path, **env: str) -> Iterator[str]:
         **os.environ,
         "SUPPORTBOT_HOME": str(home),
         "SUPPORTBOT_DATA_DIR": str(data_dir),
-        "SUPPORTBOT_CHAT__ALLOW_ORIGINS": f'["http://127.0.0.1:{port}"]',
         **env,
     }
     cli = [sys.executable, "-m", "app.cli"]

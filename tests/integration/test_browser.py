@@ -20,9 +20,20 @@ HOSTILE = (
 )
 
 
+# A source carrying active content: it must be shown as text, in answers and in the panel.
+HOSTILE_PASSAGE = """# Cable tester
+
+The cable tester checks all eight wires of a patch cable. <script>alert(4)</script>
+Press TEST to start <img src="https://evil.example/p.png" onerror="alert(5)"> and read
+[the tester manual](javascript:alert(6)) for the LED codes ![diagram](https://evil.example/d.png).
+"""
+
+
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = write_access_point_corpus(tmp_path_factory.mktemp("browser-data"), starter="Reset an AP")
+    (data / "kb").mkdir()
+    (data / "kb" / "cable-tester.md").write_text(HOSTILE_PASSAGE, encoding="utf-8")
     home = tmp_path_factory.mktemp("browser-home")
     with serve(home, data) as base:
         yield base, home
@@ -106,9 +117,17 @@ def test_hostile_text_never_runs_or_loads(chat_url: tuple[str, Path], browser: B
         timeout=30_000
     )
     page.wait_for_timeout(1000)
+    # A passage with active content, quoted in the answer and opened in its panel.
+    _ask(page, "How does the cable tester check a patch cable?")
+    answer = page.locator(".ai-message").filter(has_text="eight wires").last
+    expect(answer).to_be_visible(timeout=30_000)
+    answer.locator(".element-link").first.click()
+    expect(page.get_by_text("Cable tester").first).to_be_visible()
+    page.wait_for_timeout(1000)
     assert dialogs == [] and remote == []
     assert page.locator("img[src*='evil']").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("script:has-text('alert')").count() == 0
     page.close()
 
 

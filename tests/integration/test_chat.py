@@ -5,30 +5,40 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from app.db.engine import make_engine
 from tests.integration.chat_server import ChatClient, serve, write_access_point_corpus
+from tests.integration.conftest import fresh_postgres_database
 
 
-@pytest.fixture(scope="module")
-def chat_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def chat_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """The served chat and its database URL: SQLite by default, or a fresh PostgreSQL."""
     data = write_access_point_corpus(tmp_path_factory.mktemp("chat-data"), starter="Reset")
     home = tmp_path_factory.mktemp("chat-home")
-    with serve(home, data) as base:
-        yield base, home
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(fresh_postgres_database())
+        else:
+            url = f"sqlite:///{home / 'supportbot.db'}"
+        base = stack.enter_context(serve(home, data, SUPPORTBOT_DATABASE_URL=url))
+        yield base, url
 
 
 def run(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 
 
-def _db_rows(home: Path, sql: str) -> list[Any]:
-    engine = create_engine(f"sqlite:///{home / 'supportbot.db'}")
+def _db_rows(url: str, sql: str) -> list[Any]:
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             return list(connection.execute(text(sql)))
@@ -36,8 +46,8 @@ def _db_rows(home: Path, sql: str) -> list[Any]:
         engine.dispose()
 
 
-def test_answer_streams_with_citations_feedback_and_resume(chat_app: tuple[str, Path]) -> None:
-    base, home = chat_app
+def test_answer_streams_with_citations_feedback_and_resume(chat_app: tuple[str, str]) -> None:
+    base, url = chat_app
 
     async def scenario() -> None:
         customer = ChatClient(base)
@@ -86,14 +96,14 @@ def test_answer_streams_with_citations_feedback_and_resume(chat_app: tuple[str, 
         await customer.close()
 
     run(scenario())
-    feedback = _db_rows(home, "select value, comment from sb_feedback")
+    feedback = _db_rows(url, "select value, comment from sb_feedback")
     assert feedback == [(0, "too vague")]
-    citations = _db_rows(home, "select source, marker from sb_citations")
+    citations = _db_rows(url, "select source, marker from sb_citations")
     assert ("manuals/ap-2.md", 1) in citations
 
 
-def test_talk_to_a_person_marks_the_conversation_escalated(chat_app: tuple[str, Path]) -> None:
-    base, home = chat_app
+def test_talk_to_a_person_marks_the_conversation_escalated(chat_app: tuple[str, str]) -> None:
+    base, url = chat_app
 
     async def scenario() -> str:
         customer = ChatClient(base)
@@ -118,14 +128,14 @@ def test_talk_to_a_person_marks_the_conversation_escalated(chat_app: tuple[str, 
         return str(reply["threadId"])
 
     thread_id = run(scenario())
-    status = _db_rows(home, f"select status from sb_conversations where id = '{thread_id}'")
+    status = _db_rows(url, f"select status from sb_conversations where id = '{thread_id}'")
     assert status == [("escalated",)]
 
 
 def test_a_customer_cannot_open_another_customers_conversation(
-    chat_app: tuple[str, Path],
+    chat_app: tuple[str, str],
 ) -> None:
-    base, _home = chat_app
+    base, _url = chat_app
 
     async def scenario() -> None:
         owner = ChatClient(base)
@@ -145,8 +155,8 @@ def test_a_customer_cannot_open_another_customers_conversation(
     run(scenario())
 
 
-def test_hostile_text_is_shown_inert(chat_app: tuple[str, Path]) -> None:
-    base, _home = chat_app
+def test_hostile_text_is_shown_inert(chat_app: tuple[str, str]) -> None:
+    base, _url = chat_app
 
     async def scenario() -> None:
         customer = ChatClient(base)
@@ -161,8 +171,8 @@ def test_hostile_text_is_shown_inert(chat_app: tuple[str, Path]) -> None:
     run(scenario())
 
 
-def test_chat_refuses_unknown_origins_and_unsigned_identities(chat_app: tuple[str, Path]) -> None:
-    base, _home = chat_app
+def test_chat_refuses_unknown_origins_and_unsigned_identities(chat_app: tuple[str, str]) -> None:
+    base, _url = chat_app
     forged = httpx.post(f"{base}/chat/auth/header", cookies={"sb_customer": "abc.def"})
     assert forged.status_code in (401, 403)
 
@@ -183,8 +193,8 @@ def test_chat_refuses_unknown_origins_and_unsigned_identities(chat_app: tuple[st
     run(scenario())
 
 
-def test_starters_and_widget_demo_page(chat_app: tuple[str, Path]) -> None:
-    base, _home = chat_app
+def test_starters_and_widget_demo_page(chat_app: tuple[str, str]) -> None:
+    base, _url = chat_app
     with httpx.Client(base_url=base) as client:
         client.get("/chat/").raise_for_status()
         client.post("/chat/auth/header").raise_for_status()

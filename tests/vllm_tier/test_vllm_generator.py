@@ -7,6 +7,7 @@ The tiny model's text is noise, so these tests assert behaviour the customer wou
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import time
@@ -248,3 +249,46 @@ async def _enumerate(stream: AsyncIterator[str]) -> AsyncIterator[tuple[int, str
     async for item in stream:
         yield index, item
         index += 1
+
+
+def test_eval_runs_the_answer_pipeline_with_the_vllm_generator(
+    vllm_server: VllmServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from app.cli import main
+    from app.config import get_settings
+
+    suite = tmp_path / "suite"
+    (suite / "corpus").mkdir(parents=True)
+    (suite / "corpus" / "reset.md").write_text(
+        "# Factory reset\n\nHold the reset button of the AP-1 for 10 seconds until the LED "
+        "blinks amber.\n",
+        encoding="utf-8",
+    )
+    (suite / "questions.jsonl").write_text(
+        json.dumps(
+            {
+                "id": "q1",
+                "question": "How long do I hold the reset button?",
+                "gold": [{"source": "reset.md", "section": None}],
+                "answer": "10 seconds.",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    assert main(["eval", str(suite), "--generator", "vllm"]) == 2  # no server configured
+    assert "SUPPORTBOT_MODEL__BASE_URL" in capsys.readouterr().err
+
+    monkeypatch.setenv("SUPPORTBOT_MODEL__BASE_URL", vllm_server.base_url)
+    monkeypatch.setenv("SUPPORTBOT_MODEL__EXTRA_BODY", '{"ignore_eos": true}')
+    monkeypatch.setenv("SUPPORTBOT_MODEL__MAX_TOKENS", "16")
+    monkeypatch.setenv("SUPPORTBOT_ANSWER__PASSAGES", "1")  # the tiny model reads 1,024 tokens
+    get_settings.cache_clear()
+    assert main(["eval", str(suite), "--generator", "vllm", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metrics["generator"] == "vllm" and metrics["questions"] == 1
+    # The noise model cites nothing, so the answer came from the fallback: still cited, right.
+    assert metrics["citation_precision"] == 1.0 and metrics["abstain_rate"] == 0.0
