@@ -215,6 +215,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_complaints(args: argparse.Namespace) -> int:
+    from app.complaints_eval import evaluate_complaints, load_messages
+
+    messages = load_messages(Path(args.file))  # a bad file fails before the model loads
+    prototypes = None
+    if not args.no_embeddings:
+        from app.pipeline.triage import ComplaintPrototypes
+
+        prototypes = ComplaintPrototypes(_embedder(_settings()))
+    metrics = evaluate_complaints(messages, prototypes=prototypes)
+    for key, value in metrics.items():
+        print(f"{key:>20}: {value}")
+    if args.json:
+        _print_json_last(metrics)
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -265,6 +282,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true")
     evaluate.set_defaults(func=cmd_eval)
+
+    complaints = sub.add_parser(
+        "eval-complaints", help="score complaint detection on a complaint suite (.jsonl)"
+    )
+    complaints.add_argument("file", help="one JSON message a line: id, text, complaint, domain")
+    complaints.add_argument(
+        "--no-embeddings",
+        action="store_true",
+        help="rules and sentiment only: no sentence-embedding similarity (faster start)",
+    )
+    complaints.add_argument("--json", action="store_true", help="print the metrics as JSON last")
+    complaints.set_defaults(func=cmd_eval_complaints)
 
     runs = sub.add_parser("runs", help="recent ingest runs")
     runs.add_argument("-n", type=int, default=10)
