@@ -14,6 +14,7 @@ from app.index.store import IndexReader, open_reader
 from app.pipeline.answering import AnswerPipeline
 from app.pipeline.generators.base import Generator
 from app.pipeline.retrieval import HybridRetriever
+from app.pipeline.triage import Triager
 from app.products import ProductCatalog
 
 
@@ -44,7 +45,11 @@ def build_pipeline(
 ) -> AnswerPipeline:
     retriever = HybridRetriever(reader, embedder, settings.retrieval)
     return AnswerPipeline(
-        retriever, catalog, settings.answer, generator=generator or make_generator(settings)
+        retriever,
+        catalog,
+        settings.answer,
+        generator=generator or make_generator(settings),
+        triager=Triager(catalog, embedder),
     )
 
 

@@ -107,6 +107,29 @@ class ChatSettings(BaseModel):
     starters_file: Path = Path("starters.toml")
 
 
+class HandoffSettings(BaseModel):
+    """Escalation to people and the live push between app processes (app/handoff)."""
+
+    # A queued conversation moves up one priority level for every this many minutes waiting.
+    aging_minutes: int = Field(15, ge=1)
+    # Live events (new escalations, agent replies) between app processes: "auto" uses
+    # PostgreSQL LISTEN/NOTIFY when the database is PostgreSQL (any number of processes),
+    # in-process delivery otherwise (SQLite means one process).
+    bus: Literal["auto", "local", "postgres"] = "auto"
+    # Said to the customer when their conversation is queued for a person.
+    expected_wait: str = "usually within a few minutes during opening hours"
+
+
+class ConsoleSettings(BaseModel):
+    """The agent console at /console."""
+
+    session_hours: int = Field(12, ge=1)  # a login lasts this long
+    # "auto" marks the login cookie Secure when the request came over HTTPS; "always" also
+    # when a TLS-terminating proxy forwards plain HTTP (the usual production setup).
+    secure_cookies: Literal["auto", "always"] = "auto"
+    max_reply_chars: int = Field(4000, ge=100)
+
+
 class Settings(BaseSettings):
     """All configuration, from defaults, `.env` and `SUPPORTBOT_*` variables."""
 
@@ -132,6 +155,8 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     model: ModelSettings = ModelSettings()
     chat: ChatSettings = ChatSettings()
+    handoff: HandoffSettings = HandoffSettings()
+    console: ConsoleSettings = ConsoleSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

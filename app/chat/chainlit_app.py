@@ -1,8 +1,11 @@
 """The customer chat: Chainlit callbacks around the answer pipeline.
 
 Chainlit loads this file as its own module (see app/chat/mount.py); everything it needs
-comes from `app.chat.runtime`. Each customer message is answered by the same pipeline as
-`supportbot ask`, streamed as it is written. Everything shown is made inert first: the
+comes from `app.chat.runtime`. Each customer message is stored first, then answered by the
+same pipeline as `supportbot ask`, streamed as it is written — unless a person has been asked
+to take the conversation (app/handoff): then the bot stays silent and the message goes to the
+console. Escalations go through `Handoff`; messages from people arrive through
+`app.chat.push`. Everything shown is made inert first: the
 customer's text is rendered by Chainlit with `unsafe_allow_html = false`, and our replies,
 passages and links go through `app.chat.render`.
 """
@@ -22,8 +25,9 @@ from app.chat.data_layer import SupportDataLayer
 from app.chat.identity import COOKIE_NAME, identifier, verify
 from app.chat.render import inert, safe_url
 from app.errors import AppError
+from app.handoff.machine import bot_may_answer
 from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
-from app.pipeline.types import Answer, Citation, Turn
+from app.pipeline.types import Answer, Citation, Escalation, Turn
 
 HISTORY_KEY = "history"
 HANDOFF_ACTION = "talk_to_person"
@@ -46,7 +50,8 @@ async def identify_customer(headers: Headers) -> cl.User | None:
 
 @cl.data_layer
 def data_layer() -> SupportDataLayer:
-    return SupportDataLayer(runtime.current().engine)
+    chat = runtime.current()
+    return SupportDataLayer(chat.engine, on_thumbs_down=_after_failure)
 
 
 @cl.set_starters
@@ -75,7 +80,18 @@ async def resume_chat(thread: ThreadDict) -> None:
 @cl.on_message
 async def answer_message(message: cl.Message) -> None:
     chat = runtime.current()
+    store = _store()
+    if not await store.take_customer_message(message.to_dict()):
+        return  # the same message delivered again (same client id): already taken in hand
     history: list[Turn] = cl.user_session.get(HISTORY_KEY) or []
+    thread_id = message.thread_id
+    if not bot_may_answer(await chat.handoff.state_of(thread_id)):
+        # A person has it: the bot keeps quiet; the console gets the message and its triage.
+        turn = chat.pipeline.triage(message.content, tuple(history))
+        await chat.handoff.record_customer_turn(thread_id, message.id, turn.to_json(), None)
+        history.append(Turn("customer", message.content))
+        cl.user_session.set(HISTORY_KEY, history[-_HISTORY_TURNS:])
+        return
     reply = cl.Message(content="", author=chat.settings.chat.assistant_name)
     answer: Answer | None = None
     try:
@@ -96,24 +112,51 @@ async def answer_message(message: cl.Message) -> None:
 
     reply.content = render_answer(answer)
     reply.elements = [citation_element(c) for c in answer.citations]  # type: ignore[misc]
+    reply.metadata = {"answer_kind": answer.kind}
     if answer.kind in ("answer", "abstain"):
         reply.actions = [cl.Action(name=HANDOFF_ACTION, payload={}, label="Talk to a person")]
     await reply.update()  # streaming already sent it; this adds the final text and sources
     history += [Turn("customer", message.content), Turn("assistant", answer.text)]
     cl.user_session.set(HISTORY_KEY, history[-_HISTORY_TURNS:])
-    store = _store()
     await store.record_citations(reply.id, [_citation_row(c) for c in answer.citations])
+    if answer.triage is not None:
+        topic = answer.escalation.topic if answer.escalation else None
+        await chat.handoff.record_customer_turn(
+            thread_id, message.id, answer.triage.to_json(), topic
+        )
     if answer.escalation is not None:
-        await store.set_status(message.thread_id, "escalated")
+        await _escalate(thread_id, answer.escalation)
+    elif answer.kind == "abstain":
+        await _after_failure(thread_id)
 
 
 @cl.action_callback(HANDOFF_ACTION)
 async def talk_to_person(action: cl.Action) -> None:
     await action.remove()
-    await _store().set_status(cl.context.session.thread_id, "escalated")
-    await cl.Message(
-        content=inert(HANDOFF_TEXT), author=runtime.current().settings.chat.assistant_name
-    ).send()
+    chat = runtime.current()
+    thread_id = cl.context.session.thread_id
+    if bot_may_answer(await chat.handoff.state_of(thread_id)):
+        author = chat.settings.chat.assistant_name
+        await cl.Message(content=inert(HANDOFF_TEXT), author=author).send()
+        asked = Escalation("asked_for_human", "The customer asked for a person.")
+        await _escalate(thread_id, asked)
+
+
+async def _after_failure(thread_id: str) -> None:
+    """The bot failed the customer (no answer, thumbs down): twice escalates."""
+    handoff = runtime.current().handoff
+    await _store().settled()  # the failure just recorded is in the count
+    if await handoff.failures(thread_id) >= 2 and bot_may_answer(await handoff.state_of(thread_id)):
+        await _escalate(
+            thread_id,
+            Escalation("repeated_failure", "The bot failed twice (no answer or thumbs down)."),
+        )
+
+
+async def _escalate(thread_id: str, escalation: Escalation) -> None:
+    """Queue the conversation for a person; the customer's notice arrives via app.chat.push."""
+    await _store().settled()  # the turn's messages are stored before the escalation reads them
+    await runtime.current().handoff.escalate(thread_id, escalation.reason, escalation.detail)
 
 
 def render_answer(answer: Answer) -> str:

@@ -38,6 +38,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.db import conversations as repo
+from app.db import escalations as escalation_repo
 from app.db.models import Conversation, Customer, Element, Feedback, Message, utc_now
 from app.errors import AppError
 
@@ -53,6 +54,7 @@ ROLE_OF_STEP_TYPE = {
     "system_message": "system",
 }
 ROLES = ("customer", "assistant", "agent", "system")
+OWN_METADATA = ("triage", "policy_topic", "answer_kind", "role", "agent_id")
 NAME_MAX = 255  # Chainlit names a thread after the first message, which can be much longer
 
 
@@ -148,7 +150,10 @@ def apply_step(row: Message, step: StepDict) -> None:
     if "generation" in step:
         row.generation = step["generation"]
     if "metadata" in step:
-        row.metadata_ = dict(step["metadata"] or {})
+        # Chainlit sends the metadata it knows; what supportbot added (a turn's triage, an
+        # answer's kind) must survive a later write of the same step.
+        ours = {k: v for k, v in (row.metadata_ or {}).items() if k in OWN_METADATA}
+        row.metadata_ = {**ours, **dict(step["metadata"] or {})}
     if step.get("icon"):  # Chainlit keeps a step's icon in its metadata too
         row.metadata_ = {**(row.metadata_ or {}), "icon": step["icon"]}
     if created_at := parse_time(step.get("createdAt")):
@@ -255,11 +260,37 @@ def thread_dict(
     }
 
 
+def store_step(session: Session, step: StepDict) -> None:
+    """Insert or update the message; its conversation is created if Chainlit has not announced
+    the thread yet."""
+    row = session.get(Message, step["id"])
+    if row is None:
+        thread_id = step.get("threadId")
+        if not thread_id:
+            raise AppError("step_without_thread", f"step {step['id']!r} has no threadId")
+        repo.ensure_conversation(session, thread_id)
+        row = Message(
+            id=step["id"], conversation_id=thread_id, type="undefined", name="", text="",
+            metadata_={}, created_at=utc_now(),
+        )  # fmt: skip
+        session.add(row)
+    apply_step(row, step)
+    repo.ensure_conversation(session, row.conversation_id).updated_at = utc_now()
+
+
 class SupportDataLayer(BaseDataLayer):
     """Chainlit's data layer on supportbot's tables; `SupportDataLayer(engine)`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        on_thumbs_down: Callable[[str], Coroutine[Any, Any, None]] | None = None,
+    ) -> None:
         self._engine = engine
+        # Called with the conversation id after a thumbs down is stored (a failure of the bot
+        # counts towards escalation: app/handoff).
+        self._on_thumbs_down = on_thumbs_down
         # Chainlit fires step writes as tasks it does not await (create, then update, of the
         # same message). Running writes one at a time, in the order they were issued, keeps a
         # late-starting create from overwriting the update that followed it.
@@ -393,25 +424,7 @@ class SupportDataLayer(BaseDataLayer):
     # Steps ------------------------------------------------------------------------------
 
     async def _store_step(self, step: StepDict) -> None:
-        """Insert or update the message; its conversation is created if Chainlit has not
-        announced the thread yet."""
-
-        def work(session: Session) -> None:
-            row = session.get(Message, step["id"])
-            if row is None:
-                thread_id = step.get("threadId")
-                if not thread_id:
-                    raise AppError("step_without_thread", f"step {step['id']!r} has no threadId")
-                repo.ensure_conversation(session, thread_id)
-                row = Message(
-                    id=step["id"], conversation_id=thread_id, type="undefined", name="", text="",
-                    metadata_={}, created_at=utc_now(),
-                )  # fmt: skip
-                session.add(row)
-            apply_step(row, step)
-            repo.ensure_conversation(session, row.conversation_id).updated_at = utc_now()
-
-        await self._write(work)
+        await self._write(lambda session: store_step(session, step))
 
     @after_first_user_message
     async def create_step(self, step_dict: StepDict) -> None:
@@ -442,6 +455,18 @@ class SupportDataLayer(BaseDataLayer):
 
     # supportbot's own writes about a chat, in line with Chainlit's ----------------------
 
+    async def take_customer_message(self, step: StepDict) -> bool:
+        """Store a customer message (if Chainlit has not yet) and mark it taken in hand, in
+        one transaction; False when it already was: the same message delivered twice (same
+        client id) is stored once and answered once."""
+
+        def work(session: Session) -> bool:
+            store_step(session, step)
+            session.flush()
+            return escalation_repo.mark_handled(session, step["id"])
+
+        return await self._write(work)
+
     async def record_citations(self, message_id: str, citations: Sequence[dict[str, Any]]) -> None:
         """`conversations.record_citations`, once the message's pending writes have landed.
 
@@ -452,11 +477,9 @@ class SupportDataLayer(BaseDataLayer):
             lambda session: repo.record_citations(session, message_id, citations)
         )
 
-    async def set_status(self, thread_id: str, status: str) -> None:
-        """`conversations.set_status`, once the thread's pending writes have landed."""
-        await self._after_pending_writes(
-            lambda session: repo.set_status(session, thread_id, status)
-        )
+    async def settled(self) -> None:
+        """Wait until the writes Chainlit has fired so far have landed."""
+        await self._after_pending_writes(lambda _session: None)
 
     async def _after_pending_writes(self, work: Callable[[Session], object]) -> None:
         await asyncio.sleep(0)  # write tasks Chainlit has just created take the lock first
@@ -467,7 +490,7 @@ class SupportDataLayer(BaseDataLayer):
     async def upsert_feedback(self, feedback: ChainlitFeedback) -> str:
         """One feedback per message: a second vote replaces the first. Returns its id."""
 
-        def work(session: Session) -> str:
+        def work(session: Session) -> tuple[str, str]:
             message = repo.require_message(session, message_id=feedback.forId)
             row = repo.feedback_for_message(session, message_id=message.id)
             if row is None:
@@ -479,9 +502,12 @@ class SupportDataLayer(BaseDataLayer):
             row.comment = feedback.comment
             row.updated_at = utc_now()
             session.flush()
-            return row.id
+            return row.id, message.conversation_id
 
-        return await self._write(work)
+        feedback_id, conversation_id = await self._write(work)
+        if int(feedback.value) == 0 and self._on_thumbs_down is not None:
+            await self._on_thumbs_down(conversation_id)
+        return feedback_id
 
     async def delete_feedback(self, feedback_id: str) -> bool:
         def work(session: Session) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from app.config import Settings
+from app.handoff.service import Handoff
 from app.pipeline.answering import AnswerPipeline
 
 
@@ -29,6 +30,7 @@ class ChatRuntime:
     engine: Engine
     secret: str
     starters: list[Starter]
+    handoff: Handoff
 
 
 _current: ChatRuntime | None = None

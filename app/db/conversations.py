@@ -22,11 +22,9 @@ from app.db.models import (
     Element,
     Feedback,
     Message,
-    utc_now,
 )
 from app.errors import AppError
 
-STATUSES = ("open", "escalated", "closed")
 CITATION_FIELDS = (
     "marker", "passage_id", "source", "title", "heading_path", "url", "page", "product",
     "snippet",
@@ -127,18 +125,6 @@ def citations_of(session: Session, message_id: str) -> list[Citation]:
     """The message's citations in marker order."""
     query = select(Citation).where(Citation.message_id == message_id).order_by(Citation.marker)
     return list(session.scalars(query))
-
-
-def set_status(session: Session, conversation_id: str, status: str) -> Conversation:
-    """Move a conversation to open, escalated or closed."""
-    if status not in STATUSES:
-        raise AppError("bad_status", f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    conversation = session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise AppError("unknown_conversation", f"no conversation with id {conversation_id!r}")
-    conversation.status = status
-    conversation.updated_at = utc_now()
-    return conversation
 
 
 def conversation_page(

@@ -131,7 +131,8 @@ class Conversation(Base):
     )
     name: Mapped[str | None] = mapped_column(String(255))
     product: Mapped[str | None] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    # The handoff state (app/handoff): bot, queued (waiting for a person) or assigned.
+    status: Mapped[str] = mapped_column(String(20), default="bot", server_default="bot")
     tags: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
@@ -174,6 +175,9 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
     start: Mapped[datetime | None] = mapped_column(UtcDateTime)
     end: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Set when the app took a customer message in hand (answered it or passed it to a person):
+    # the same message delivered again is then stored once and answered once.
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class Citation(Base):
@@ -235,3 +239,94 @@ class Element(Base):
     page: Mapped[int | None] = mapped_column(Integer)
     props: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class Agent(Base):
+    """A member of the support team who signs in to the console."""
+
+    __tablename__ = "sb_agents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))  # agent | supervisor | admin
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class AgentSession(Base):
+    """A console login. `id` is the SHA-256 of the cookie's token, so a database leak
+    yields no usable session; logging out revokes the row and ends the live connections."""
+
+    __tablename__ = "sb_agent_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("sb_agents.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Escalation(Base):
+    """A conversation handed to people: one per conversation, reopened if it escalates again.
+
+    `state` is queued, assigned or resolved (app/handoff/README.md); what the agent needs to
+    start is gathered when it is created and refreshed on each later customer turn.
+    """
+
+    __tablename__ = "sb_escalations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("sb_conversations.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(String(40))  # the first reason, for the queue
+    reasons: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    priority: Mapped[int] = mapped_column(Integer)  # 1 (urgent) .. 4 (low)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    bot_suggested: Mapped[str] = mapped_column(Text, default="")
+    entities: Mapped[list[dict[str, str]]] = mapped_column(JsonDocument, default=list)
+    sentiment: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    assigned_agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sb_agents.id", ondelete="SET NULL"), index=True
+    )
+    times_escalated: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    queued_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    resolution: Mapped[str | None] = mapped_column(String(20))  # resolved | returned
+
+
+class Note(Base):
+    """An internal note on a conversation: agents see it, the customer never does."""
+
+    __tablename__ = "sb_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("sb_conversations.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("sb_agents.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class AuditEntry(Base):
+    """Something an agent (or the system) did. No foreign keys: the log outlives what it
+    mentions."""
+
+    __tablename__ = "sb_audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)

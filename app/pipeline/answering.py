@@ -1,8 +1,8 @@
 """The answer pipeline: a customer message and the conversation in, a cited answer out.
 
-    message -> intent -> (resolved against the conversation) -> retrieval, preferring the
-    customer's product -> confidence -> abstain | ask which product | generate -> markers
-    checked -> citations
+    message -> triage (sentiment, complaint, entities) -> intent / reserved topic ->
+    (resolved against the conversation) -> retrieval, preferring the customer's product ->
+    confidence -> abstain | ask which product | generate -> markers checked -> citations
 
 The pipeline alone decides whether to answer; generators only word the answer from the
 passages they are given. When the configured generator fails (the model server is down,
@@ -26,9 +26,11 @@ from app.pipeline.conversation import ResolvedMessage, resolve
 from app.pipeline.coverage import missing_terms
 from app.pipeline.generators.base import GenerationRequest, Generator, GeneratorUnavailable
 from app.pipeline.generators.extractive import ExtractiveGenerator
-from app.pipeline.intent import classify_intent
+from app.pipeline.intent import answer_intent
 from app.pipeline.markers import MarkerFilter, tidy_spacing
+from app.pipeline.policy import HANDOFF_TEXTS, policy_topic
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
+from app.pipeline.triage import Triage, Triager
 from app.pipeline.types import Answer, AnswerKind, Citation, Escalation, Intent, Turn
 from app.products import ProductCatalog
 
@@ -91,10 +93,12 @@ class AnswerPipeline:
         catalog: ProductCatalog,
         settings: AnswerSettings,
         generator: Generator | None = None,
+        triager: Triager | None = None,
     ):
         self._retriever = retriever
         self._catalog = catalog
         self._settings = settings
+        self._triager = triager or Triager(catalog)
         self._fallback = ExtractiveGenerator()
         self._generator: Generator = generator or self._fallback
 
@@ -104,6 +108,14 @@ class AnswerPipeline:
 
     async def aclose(self) -> None:
         await self._generator.aclose()
+
+    def warm(self) -> None:
+        """Load what the first customer would otherwise wait for (triage's language models)."""
+        self._triager.warm()
+
+    def triage(self, message: str, history: tuple[Turn, ...] = ()) -> Triage:
+        """The turn's sentiment, complaint, intent and entities, without answering it."""
+        return self._triager(message, history)
 
     async def answer(self, message: str, history: tuple[Turn, ...] = ()) -> Answer:
         """The whole answer at once (terminal, eval)."""
@@ -126,16 +138,17 @@ class AnswerPipeline:
                 f"the message is {len(message):,} characters long; please keep it under "
                 f"{self._settings.max_question_chars:,} characters",
             )
-        # The rules decide at once; a model's opinion, when one is configured, is asked once
+        # Triage decides at once; a model's opinion, when one is configured, is asked once
         # the answer streams (see _ModelIntent) and can only add an escalation.
-        intent = classify_intent(message)
+        turn = self._triager(message, history)
+        intent = answer_intent(turn, message)
         model_intent = _ModelIntent(
             self._model_intent(message, history)
             if intent == "question" and self._generator is not self._fallback
             else None
         )
         try:
-            async for event in self._answer(message, history, intent, model_intent, started):
+            async for event in self._answer(message, history, turn, intent, model_intent, started):
                 yield event
         finally:
             model_intent.cancel()
@@ -144,17 +157,26 @@ class AnswerPipeline:
         self,
         message: str,
         history: tuple[Turn, ...],
+        turn: Triage,
         intent: Intent,
         model_intent: _ModelIntent,
         started: float,
     ) -> AsyncIterator[AnswerEvent]:
         resolved = resolve(message, history, self._catalog)
-        base = _Draft(intent=intent, resolved=resolved, started=started)
+        base = _Draft(intent=intent, resolved=resolved, started=started, triage=turn)
 
         if intent == "human":
             asked = Escalation("asked_for_human", "The customer asked for a person.")
             yield TextDelta(HANDOFF_TEXT)
             yield Done(base.finish("handoff", HANDOFF_TEXT, escalation=asked))
+            return
+        topic = policy_topic(message)
+        if topic is not None:
+            reserved = Escalation(
+                "policy_topic", f"A {topic} matter, which people handle.", topic=topic
+            )
+            yield TextDelta(HANDOFF_TEXTS[topic])
+            yield Done(base.finish("handoff", HANDOFF_TEXTS[topic], escalation=reserved))
             return
         if intent in ("greeting", "thanks"):
             text = GREETING_TEXT if intent == "greeting" else THANKS_TEXT
@@ -167,13 +189,12 @@ class AnswerPipeline:
         base.mark("retrieval_ms")
         confidence = _confidence(retrieved)
         base.confidence = confidence
-        escalation = _escalation(intent, resolved, history)
+        escalation = _escalation(intent, turn, resolved, history)
 
         missing = missing_terms(message, retrieved, self._catalog)
         if confidence < self._settings.min_confidence or missing:
-            escalation = escalation or Escalation(
-                "no_answer", f"No passage answered: {resolved.query[:200]}"
-            )
+            # Not an escalation by itself: the customer is offered a person, and a second
+            # failure in the conversation escalates (app/handoff).
             text = _abstain_text(missing)
             yield TextDelta(text)
             yield Done(base.finish("abstain", text, escalation=escalation))
@@ -203,7 +224,7 @@ class AnswerPipeline:
         refined = await model_intent.result()
         if refined is not None and refined != base.intent:
             base.intent = refined
-            escalation = escalation or _escalation(refined, resolved, history)
+            escalation = escalation or _escalation(refined, turn, resolved, history)
         for note in _notes(escalation):
             yield TextDelta(f"\n\n{note}")
             text += f"\n\n{note}"
@@ -337,6 +358,7 @@ class _Draft:
     intent: Intent
     resolved: ResolvedMessage
     started: float
+    triage: Triage | None = None
     retrieved: tuple[RetrievedPassage, ...] = ()
     confidence: float = 0.0
 
@@ -375,6 +397,7 @@ class _Draft:
             notice=notice,
             clarify_products=clarify_products,
             timings_ms=dict(self.timings),
+            triage=self.triage,
         )
 
 
@@ -397,10 +420,13 @@ def _confidence(retrieved: list[RetrievedPassage]) -> float:
 
 
 def _escalation(
-    intent: Intent, resolved: ResolvedMessage, history: tuple[Turn, ...]
+    intent: Intent, turn: Triage, resolved: ResolvedMessage, history: tuple[Turn, ...]
 ) -> Escalation | None:
-    if intent == "complaint":
-        return Escalation("complaint", "The customer's message reads as a complaint.")
+    # A complaint escalates when it comes with negative feeling; a calm "this is the third
+    # time" is answered first (and escalates if the answers do not help).
+    if intent == "complaint" and turn.sentiment_label == "negative":
+        signals = ", ".join(turn.signals) or "negative sentiment"
+        return Escalation("complaint", f"A complaint ({signals}).")
     if intent == "human":
         return Escalation("asked_for_human", "The customer asked for a person.")
     answered = sum(1 for t in history if t.role == "assistant")

@@ -1,16 +1,24 @@
-"""What a customer message asks for, by rules: fast, predictable, and the fallback when a
-model is configured but unavailable.
+"""How the answer pipeline treats a customer message, read off the turn's triage.
 
-Only clear signals leave the default "question": a request for a person, a short greeting or
-thanks, or the unmistakable words of a complaint. Anything else is answered from the index,
-which is the cheaper mistake (the customer can still ask for a person).
+Triage (app/pipeline/triage.py) is the one judge of what a customer wants and how they feel;
+this module only adds the two things a chat needs that triage does not name (greetings and
+thanks get a short reply, not a search) and maps the rest onto the pipeline's routes:
+
+    human_request -> "human"      complaint -> "complaint"      anything else -> "question"
+
+A question is answered from the index, which is the cheaper mistake: the customer can still
+ask for a person.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from app.pipeline.types import Intent
+
+if TYPE_CHECKING:
+    from app.pipeline.triage import Triage
 
 _HUMAN = re.compile(
     r"\b(talk|speak|chat|connect me|put me through|transfer me)\b.{0,30}"
@@ -29,20 +37,18 @@ _THANKS = re.compile(
     r"\b[\w\s!.,]{0,20}$",
     re.IGNORECASE,
 )
-_COMPLAINT = re.compile(
-    r"\b(unacceptable|ridiculous|outrageous|disgusting|furious|fed up|sick of|worst|"
-    r"rip-?off|scam|useless|terrible|awful|horrible|appalling|pathetic|incompetent|"
-    r"waste of (money|time)|want (a|my) refund|cancel my (order|subscription|account)|"
-    r"file a complaint|complain(t|ing)?|lawyer|legal action|never (buy|buying|again))\b",
-    re.IGNORECASE,
-)
 
 
-def classify_intent(text: str) -> Intent:
-    """The rule-based intent of one customer message."""
-    if _HUMAN.search(text):
+def asks_for_person(text: str) -> bool:
+    """Whether the customer asks to talk to a human."""
+    return bool(_HUMAN.search(text))
+
+
+def answer_intent(triage: Triage, text: str) -> Intent:
+    """The pipeline's route for a customer message whose triage is `triage`."""
+    if triage.intent == "human_request":
         return "human"
-    if _COMPLAINT.search(text):
+    if triage.complaint:
         return "complaint"
     if _GREETING.match(text):
         return "greeting"

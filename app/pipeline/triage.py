@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from app.errors import AppError
-from app.pipeline.intent import classify_intent
+from app.pipeline.intent import asks_for_person
 from app.products import ProductCatalog
 
 if TYPE_CHECKING:
@@ -550,6 +550,22 @@ class ComplaintPrototypes:
 # --- the triage ----------------------------------------------------------------------------
 
 
+class Triager:
+    """`triage` with the catalog and, when an embedder is given, the complaint prototypes
+    bound once: what the answer pipeline calls on every customer turn."""
+
+    def __init__(self, catalog: ProductCatalog | None = None, embedder: Embedder | None = None):
+        self._catalog = catalog
+        self._prototypes = ComplaintPrototypes(embedder) if embedder is not None else None
+
+    def __call__(self, text: str, history: Sequence[Turn] = ()) -> Triage:
+        return triage(text, history, self._catalog, prototypes=self._prototypes)
+
+    def warm(self) -> None:
+        """Load VADER and spaCy now rather than on the first customer's message."""
+        self("My router stopped working, order 12345, is this normal?")
+
+
 def triage(
     text: str,
     history: Sequence[Turn] = (),
@@ -691,7 +707,7 @@ _TROUBLE = _rx(
 
 def _intent(text: str, clean: str, *, complaint: bool) -> TriageIntent:
     """The customer's goal: a person, a complaint, their account, a fault, a question."""
-    if classify_intent(text) == "human":
+    if asks_for_person(text):
         return "human_request"
     if complaint:
         return "complaint"

@@ -7,9 +7,12 @@ These are plain data, free of any web framework, so that the chat app, `supportb
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.pipeline.retrieval import RetrievedPassage
+
+if TYPE_CHECKING:
+    from app.pipeline.triage import Triage
 
 Role = Literal["customer", "assistant", "agent"]
 
@@ -21,7 +24,8 @@ INTENTS: tuple[Intent, ...] = ("question", "complaint", "human", "greeting", "th
 #   answer:   a cited answer from the passages
 #   abstain:  retrieval too weak to answer; says so and offers a person
 #   clarify:  the question fits several products; asks which one
-#   handoff:  the customer asked for a person (or complained): no answer attempted
+#   handoff:  the customer asked for a person, or the topic is reserved for people
+#             (app/pipeline/policy.py): no answer attempted
 #   smalltalk: greeting or thanks
 AnswerKind = Literal["answer", "abstain", "clarify", "handoff", "smalltalk"]
 
@@ -89,12 +93,22 @@ class Citation:
         }
 
 
+EscalationReason = Literal[
+    "asked_for_human",  # the customer asked for a person
+    "complaint",  # a complaint with negative sentiment
+    "policy_topic",  # refunds, legal, safety: reserved for people
+    "repeated_problem",  # "still not working" after the bot's suggestions
+    "repeated_failure",  # the bot failed twice (abstained or got a thumbs down)
+]
+
+
 @dataclass(frozen=True)
 class Escalation:
-    """The pipeline's suggestion to bring in a person, and why (shown to the agent)."""
+    """Why a person should take over the conversation (shown to the agent)."""
 
-    reason: Literal["asked_for_human", "complaint", "no_answer", "repeated_problem"]
+    reason: EscalationReason
     detail: str
+    topic: str | None = None  # for policy_topic: refund, legal or safety
 
 
 @dataclass(frozen=True)
@@ -114,6 +128,7 @@ class Answer:
     notice: str | None = None  # e.g. "the model server is unavailable; answered from passages"
     clarify_products: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
+    triage: Triage | None = None  # the customer turn's sentiment, complaint, entities
 
     @property
     def abstained(self) -> bool:
@@ -138,4 +153,5 @@ class Answer:
             "notice": self.notice,
             "clarify_products": list(self.clarify_products),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+            "triage": self.triage.to_json() if self.triage else None,
         }

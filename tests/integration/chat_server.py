@@ -161,26 +161,28 @@ class ChatClient:
     async def ask(self, text: str, timeout: float = 60) -> dict[str, Any]:
         """Send a message; return the assistant's final message (after streaming ends)."""
         start = len(self.events)
-        await self.sio.emit(
-            "client_message",
-            {
-                "message": {
-                    "id": str(uuid.uuid4()),
-                    "threadId": "",
-                    "name": "customer",
-                    "type": "user_message",
-                    "output": text,
-                    "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-                },
-                "fileReferences": None,
-            },
-        )
+        await self.sio.emit("client_message", self.message_payload(text))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._answered(start):
                 return self.final_message(start)
             await asyncio.sleep(0.05)
         raise TimeoutError(f"no answer to {text!r}; events: {[e for e, _ in self.events[start:]]}")
+
+    @staticmethod
+    def message_payload(text: str, client_id: str | None = None) -> dict[str, Any]:
+        """What the chat UI emits when the customer sends `text` (its id is made client-side)."""
+        return {
+            "message": {
+                "id": client_id or str(uuid.uuid4()),
+                "threadId": "",
+                "name": "customer",
+                "type": "user_message",
+                "output": text,
+                "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            },
+            "fileReferences": None,
+        }
 
     def _answered(self, start: int) -> bool:
         """The assistant's message was streamed and then updated with its final text."""
@@ -206,6 +208,17 @@ class ChatClient:
         if not latest:
             raise AssertionError(f"no assistant message among {self.events[start:]}")
         return list(latest.values())[-1]
+
+    async def wait_for_message(self, containing: str, timeout: float = 30) -> dict[str, Any]:
+        """The first message pushed to this customer whose text contains `containing`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for data in self.events_named("new_message"):
+                if containing in (data.get("output") or ""):
+                    return dict(data)
+            await asyncio.sleep(0.05)
+        outputs = [d.get("output") for d in self.events_named("new_message")]
+        raise TimeoutError(f"no message containing {containing!r}; got {outputs}")
 
     def events_named(self, name: str, start: int = 0) -> list[Any]:
         return [data for event, data in self.events[start:] if event == name]

@@ -123,7 +123,8 @@ def test_unanswerable_question_abstains_and_offers_a_person(pipeline: AnswerPipe
     answer = ask(pipeline, "What is the capital of Australia?")
     assert answer.abstained and not answer.citations
     assert "person" in answer.text
-    assert answer.escalation is not None and answer.escalation.reason == "no_answer"
+    # One miss only offers a person; the chat escalates on the second (app/handoff).
+    assert answer.escalation is None
 
 
 def test_asking_for_a_person_hands_off_without_searching(pipeline: AnswerPipeline) -> None:
@@ -136,6 +137,31 @@ def test_complaint_is_answered_and_flagged_for_a_person(pipeline: AnswerPipeline
     answer = ask(pipeline, "This is ridiculous, my AP-1 reset does nothing. How long to hold it?")
     assert answer.kind == "answer" and "10 seconds" in answer.text
     assert answer.escalation is not None and answer.escalation.reason == "complaint"
+    assert answer.triage is not None and answer.triage.sentiment_label == "negative"
+    assert {"kind": "product", "value": "AP-1"}.items() <= answer.triage.to_json()["entities"][
+        0
+    ].items()
+
+
+def test_calm_complaint_is_answered_without_escalating(pipeline: AnswerPipeline) -> None:
+    answer = ask(pipeline, "Third time asking: how long do I hold the AP-1 reset button?")
+    assert answer.kind == "answer" and "10 seconds" in answer.text
+    assert answer.escalation is None or answer.escalation.reason != "complaint"
+
+
+@pytest.mark.parametrize(
+    ("message", "topic"),
+    [
+        ("I want a refund for my AP-1, it never worked", "refund"),
+        ("My AP-2 is smoking and smells of burning plastic", "safety"),
+        ("I will take legal action if this is not fixed", "legal"),
+    ],
+)
+def test_reserved_topics_go_to_a_person(pipeline: AnswerPipeline, message: str, topic: str) -> None:
+    answer = ask(pipeline, message)
+    assert answer.kind == "handoff" and not answer.citations
+    assert answer.escalation is not None and answer.escalation.reason == "policy_topic"
+    assert answer.escalation.topic == topic
 
 
 def test_stream_delivers_the_answer_progressively(pipeline: AnswerPipeline) -> None:

@@ -102,7 +102,9 @@ def test_answer_streams_with_citations_feedback_and_resume(chat_app: tuple[str, 
     assert ("manuals/ap-2.md", 1) in citations
 
 
-def test_talk_to_a_person_marks_the_conversation_escalated(chat_app: tuple[str, str]) -> None:
+def test_talk_to_a_person_queues_the_conversation_and_says_what_happens_next(
+    chat_app: tuple[str, str],
+) -> None:
     base, url = chat_app
 
     async def scenario() -> str:
@@ -121,15 +123,30 @@ def test_talk_to_a_person_marks_the_conversation_escalated(chat_app: tuple[str, 
             },
         )
         response.raise_for_status()
-        await asyncio.sleep(1)
-        last = customer.final_message()
-        assert "person" in last["output"]
+        notice = await customer.wait_for_message("passed this conversation to our support team")
+        assert "reply right here" in notice["output"]
+        # While a person is asked for, the bot stays quiet: the message goes to them.
+        start = len(customer.events)
+        await customer.sio.emit("client_message", customer.message_payload("Order 55123 btw"))
+        await asyncio.sleep(1.5)
+        said = [
+            d
+            for d in customer.events_named("new_message", start)
+            if d["type"] == "assistant_message"
+        ]
+        assert said == [] and not customer.events_named("stream_start", start)
         await customer.close()
         return str(reply["threadId"])
 
     thread_id = run(scenario())
     status = _db_rows(url, f"select status from sb_conversations where id = '{thread_id}'")
-    assert status == [("escalated",)]
+    assert status == [("queued",)]
+    escalation = _db_rows(
+        url, f"select state, reason from sb_escalations where conversation_id = '{thread_id}'"
+    )
+    assert escalation == [("queued", "asked_for_human")]
+    texts = _db_rows(url, f"select text from sb_messages where conversation_id = '{thread_id}'")
+    assert ("Order 55123 btw",) in texts
 
 
 def test_a_customer_cannot_open_another_customers_conversation(

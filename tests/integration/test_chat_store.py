@@ -239,7 +239,7 @@ def test_a_step_of_an_unknown_thread_is_stored_and_json_comes_back_as_objects(
         conversation = session.get(Conversation, "new-thread")
         assert conversation is not None
         assert conversation.metadata_ == {"env": {}} and conversation.tags == ["x"]
-        assert conversation.status == "open"
+        assert conversation.status == "bot"
         row = session.get(Message, "tool-1")
         assert row is not None and row.role == "system" and row.author is None
         assert isinstance(row.metadata_, dict) and isinstance(row.tags, list)
@@ -268,7 +268,7 @@ def test_writes_fired_as_tasks_land_in_the_order_chainlit_issued_them(
     asyncio.run(scenario())
 
 
-def test_citations_and_status_written_through_the_layer_wait_for_fired_step_writes(
+def test_citations_written_through_the_layer_wait_for_fired_step_writes(
     layer: SupportDataLayer, engine: Engine
 ) -> None:
     async def scenario() -> None:
@@ -278,14 +278,29 @@ def test_citations_and_status_written_through_the_layer_wait_for_fired_step_writ
             layer.update_step(message("r", "t", "assistant_message", "A", at))
         )
         await layer.record_citations("r", [citation(1, "ap.md")])
-        await layer.set_status("t", "escalated")
         await reply
 
     asyncio.run(scenario())
     with Session(engine) as session:
         assert [c.source for c in repo.citations_of(session, "r")] == ["ap.md"]
-        conversation = session.get(Conversation, "t")
-        assert conversation is not None and conversation.status == "escalated"
+
+
+def test_a_customer_message_delivered_twice_is_stored_and_taken_once(
+    layer: SupportDataLayer, engine: Engine
+) -> None:
+    async def scenario() -> list[bool]:
+        at = "2026-11-20T10:00:00Z"
+        step = message("client-1", "t", "user_message", "my LR-200 drops wifi", at)
+        first = await layer.take_customer_message(step)
+        # Chainlit writes the same step again (with its own metadata) and it arrives again.
+        await layer.update_step(step)
+        return [first, await layer.take_customer_message(step)]
+
+    assert asyncio.run(scenario()) == [True, False]
+    with Session(engine) as session:
+        rows = repo.transcript(session, "t")
+        assert [(m.id, m.text) for m in rows] == [("client-1", "my LR-200 drops wifi")]
+        assert rows[0].handled_at is not None
 
 
 def test_a_sessions_writes_wait_for_the_customers_first_message(layer: SupportDataLayer) -> None:
@@ -386,9 +401,3 @@ def test_repository_citations_transcript_status_and_feedback_counts(
         with pytest.raises(AppError):
             repo.record_citations(session, "no-such-message", [citation(1, "ap.md")])
         assert repo.feedback_counts(session) == {0: 1, 1: 2}
-        assert repo.set_status(session, "t", "escalated").status == "escalated"
-        with pytest.raises(AppError, match="status must be"):
-            repo.set_status(session, "t", "snoozed")
-    with Session(engine) as session:
-        conversation = session.get(Conversation, "t")
-        assert conversation is not None and conversation.status == "escalated"

@@ -1,0 +1,219 @@
+"""Queries behind the handoff: escalations, the queue, agent and system messages, notes and
+the audit log. Like app.db.conversations: session first, nothing here commits.
+
+Two agents claiming the same conversation at once must not both win. `lock_conversation`
+takes a row lock on PostgreSQL (SELECT ... FOR UPDATE), so the second waits and then sees the
+conversation assigned; SQLite has no row locks and runs the reads of both transactions before
+either writes, so `set_handoff_state` also compares and sets: it changes the state only if it
+is still the one that was read, and reports a conflict otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.db.conversations import citations_of, transcript
+from app.db.models import (
+    Agent,
+    AuditEntry,
+    Citation,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    Note,
+    utc_now,
+)
+from app.errors import AppError
+
+OPEN_STATES = ("queued", "assigned")
+
+
+def lock_conversation(session: Session, conversation_id: str) -> Conversation:
+    """The conversation, locked for this transaction; AppError("not_found") if unknown."""
+    query = select(Conversation).where(Conversation.id == conversation_id).with_for_update()
+    conversation = session.scalars(query).first()
+    if conversation is None:
+        raise AppError("not_found", f"no conversation with id {conversation_id!r}")
+    return conversation
+
+
+def set_handoff_state(session: Session, conversation: Conversation, state: str) -> None:
+    """Move the conversation to `state` if nobody changed it since it was read."""
+    now = utc_now()
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation.id, Conversation.status == conversation.status)
+        .values(status=state, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise AppError(
+            "handoff_conflict", "someone else changed this conversation at the same moment"
+        )
+    set_committed_value(conversation, "status", state)
+    set_committed_value(conversation, "updated_at", now)
+
+
+def escalation_of(session: Session, conversation_id: str) -> Escalation | None:
+    query = select(Escalation).where(Escalation.conversation_id == conversation_id)
+    return session.scalars(query).first()
+
+
+def queue(
+    session: Session,
+    *,
+    states: Sequence[str] = OPEN_STATES,
+    reason: str | None = None,
+    assigned_agent_id: str | None = None,
+    limit: int = 200,
+) -> list[tuple[Escalation, Conversation, str | None, str | None]]:
+    """Escalations in `states` with their conversation, customer identifier and assignee's
+    name, oldest first (the caller orders by effective priority, which depends on the clock)."""
+    query = (
+        select(Escalation, Conversation, Customer.identifier, Agent.display_name)
+        .join(Conversation, Conversation.id == Escalation.conversation_id)
+        .outerjoin(Customer, Customer.id == Conversation.customer_id)
+        .outerjoin(Agent, Agent.id == Escalation.assigned_agent_id)
+        .where(Escalation.state.in_(list(states)))
+    )
+    if reason:
+        query = query.where(Escalation.reason == reason)
+    if assigned_agent_id:
+        query = query.where(Escalation.assigned_agent_id == assigned_agent_id)
+    query = query.order_by(Escalation.queued_at, Escalation.id).limit(limit)
+    return [(e, c, ident, name) for e, c, ident, name in session.execute(query)]
+
+
+def customer_identifier(session: Session, conversation: Conversation) -> str | None:
+    if conversation.customer_id is None:
+        return None
+    customer = session.get(Customer, conversation.customer_id)
+    return customer.identifier if customer else None
+
+
+def failures(session: Session, conversation_id: str) -> int:
+    """How often the bot failed the customer: answers it abstained on, and thumbs down."""
+    abstained = sum(
+        1
+        for message in transcript(session, conversation_id)
+        if message.role == "assistant" and (message.metadata_ or {}).get("answer_kind") == "abstain"
+    )
+    query = select(Feedback).where(Feedback.conversation_id == conversation_id, Feedback.value == 0)
+    return abstained + len(list(session.scalars(query)))
+
+
+def transcript_with_citations(
+    session: Session, conversation_id: str
+) -> list[tuple[Message, list[Citation]]]:
+    """Every message, oldest first, each with the passages it cited."""
+    return [
+        (message, citations_of(session, message.id) if message.role == "assistant" else [])
+        for message in transcript(session, conversation_id)
+        if message.type in ("user_message", "assistant_message")
+    ]
+
+
+def add_message(
+    session: Session,
+    *,
+    conversation_id: str,
+    message_id: str,
+    role: str,
+    author: str,
+    text: str,
+    metadata: dict[str, Any] | None = None,
+) -> tuple[Message, bool]:
+    """Store a message from a person or the system; (row, created). The same id twice is the
+    same message (a double-submitted reply): the first row is returned, unchanged."""
+    existing = session.get(Message, message_id)
+    if existing is not None:
+        if existing.conversation_id != conversation_id:
+            raise AppError("duplicate_id", f"message id {message_id!r} is already taken")
+        return existing, False
+    now = utc_now()
+    row = Message(
+        id=message_id,
+        conversation_id=conversation_id,
+        role=role,
+        type="assistant_message",
+        name=author,
+        author=author,
+        text=text,
+        metadata_={**(metadata or {}), "role": role},
+        created_at=now,
+        start=now,
+        end=now,
+        handled_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row, True
+
+
+def add_note(session: Session, *, conversation_id: str, agent_id: str, text: str) -> Note:
+    note = Note(conversation_id=conversation_id, agent_id=agent_id, text=text)
+    session.add(note)
+    session.flush()
+    return note
+
+
+def notes_of(session: Session, conversation_id: str) -> list[tuple[Note, str | None]]:
+    """The conversation's notes, oldest first, with their author's name."""
+    query = (
+        select(Note, Agent.display_name)
+        .outerjoin(Agent, Agent.id == Note.agent_id)
+        .where(Note.conversation_id == conversation_id)
+        .order_by(Note.created_at, Note.id)
+    )
+    return [(note, name) for note, name in session.execute(query)]
+
+
+def audit(
+    session: Session,
+    *,
+    action: str,
+    agent_id: str | None = None,
+    conversation_id: str | None = None,
+    detail: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=at or utc_now(),
+        agent_id=agent_id,
+        action=action,
+        conversation_id=conversation_id,
+        detail=detail or {},
+    )
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def audit_page(
+    session: Session, *, limit: int = 200, conversation_id: str | None = None
+) -> list[tuple[AuditEntry, str | None]]:
+    """The newest audit entries first, with the acting agent's name."""
+    query = select(AuditEntry, Agent.display_name).outerjoin(Agent, Agent.id == AuditEntry.agent_id)
+    if conversation_id:
+        query = query.where(AuditEntry.conversation_id == conversation_id)
+    query = query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    return [(entry, name) for entry, name in session.execute(query)]
+
+
+def mark_handled(session: Session, message_id: str) -> bool:
+    """Mark a customer message as taken in hand; False if it already was (a redelivery)."""
+    message = session.get(Message, message_id, with_for_update=True)
+    if message is None:
+        raise AppError("unknown_message", f"no message with id {message_id!r}")
+    if message.handled_at is not None:
+        return False
+    message.handled_at = utc_now()
+    return True

@@ -1,0 +1,162 @@
+"""What an agent reads first about an escalated conversation: the brief.
+
+Built from the transcript alone (each customer turn carries its triage in the message's
+metadata, each bot answer its citations), so it can be rebuilt at any time and always agrees
+with what the customer actually said. Priority is 1 (urgent) to 4 (low); the queue adds the
+waiting time on top (`effective_priority`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from app.text import split_sentences
+
+_ISSUE_CHARS = 280
+_SUGGESTION_CHARS = 160
+_MARKER = re.compile(r"\s*\[\d+\]")
+
+
+@dataclass(frozen=True)
+class BriefTurn:
+    """One message of the transcript as the brief needs it."""
+
+    role: str  # customer | assistant | agent | system
+    text: str
+    triage: dict[str, Any] | None = None  # Triage.to_json() for customer turns
+    topic: str | None = None  # the reserved topic the turn raised (app/pipeline/policy.py)
+    sources: tuple[str, ...] = ()  # the titles the bot cited
+    kind: str | None = None  # the bot's answer kind (answer, abstain, ...)
+
+
+@dataclass(frozen=True)
+class Brief:
+    summary: str
+    bot_suggested: str
+    entities: list[dict[str, str]]
+    sentiment: dict[str, Any]
+    priority: int
+    reasons: list[str] = field(default_factory=list)
+
+
+def build_brief(turns: Sequence[BriefTurn], reasons: Sequence[str]) -> Brief:
+    """The brief of a conversation escalated for `reasons` (oldest reason first)."""
+    customer = [t for t in turns if t.role == "customer"]
+    return Brief(
+        summary=_summary(customer),
+        bot_suggested=_suggested(turns),
+        entities=_entities(customer),
+        sentiment=conversation_sentiment(customer),
+        priority=priority(customer, reasons),
+        reasons=list(dict.fromkeys(reasons)),
+    )
+
+
+def _summary(customer: Sequence[BriefTurn]) -> str:
+    """The customer's first substantive message and, if different, their latest one."""
+    substantive = [t.text.strip() for t in customer if len(t.text.split()) >= 3]
+    if not substantive:
+        substantive = [t.text.strip() for t in customer if t.text.strip()]
+    if not substantive:
+        return ""
+    first, last = substantive[0], substantive[-1]
+    parts = [f"Customer: {_clip(first, _ISSUE_CHARS)}"]
+    if last != first:
+        parts.append(f"Latest: {_clip(last, _ISSUE_CHARS)}")
+    products = _values(customer, "product") or _values(customer, "model")
+    if products:
+        parts.append(f"Product: {', '.join(products)}")
+    return "\n".join(parts)
+
+
+def _suggested(turns: Sequence[BriefTurn]) -> str:
+    """One line per bot answer: its first sentence and the sources it cited."""
+    lines = []
+    for turn in turns:
+        if turn.role != "assistant" or turn.kind not in ("answer", "abstain"):
+            continue
+        if turn.kind == "abstain":
+            lines.append("- Could not find an answer in the documentation.")
+            continue
+        sentences = split_sentences(_MARKER.sub("", turn.text))
+        first = sentences[0] if sentences else turn.text
+        cited = f" (sources: {'; '.join(dict.fromkeys(turn.sources))})" if turn.sources else ""
+        lines.append(f"- {_clip(first, _SUGGESTION_CHARS)}{cited}")
+    return "\n".join(lines) or "The bot has not suggested anything yet."
+
+
+def _entities(customer: Sequence[BriefTurn]) -> list[dict[str, str]]:
+    """Every identifier the customer gave, once, in the order given."""
+    seen: dict[tuple[str, str], dict[str, str]] = {}
+    for turn in customer:
+        for entity in (turn.triage or {}).get("entities", []):
+            key = (entity["kind"], entity["value"])
+            seen.setdefault(key, {k: str(entity[k]) for k in ("kind", "text", "value")})
+    return list(seen.values())
+
+
+def _values(customer: Sequence[BriefTurn], kind: str) -> list[str]:
+    return [e["value"] for e in _entities(customer) if e["kind"] == kind]
+
+
+def conversation_sentiment(customer: Sequence[BriefTurn]) -> dict[str, Any]:
+    """The customer's sentiment over the conversation: per turn, mean, lowest, last, trend."""
+    scores = [float(t.triage["sentiment_score"]) for t in customer if t.triage]
+    if not scores:
+        return {"turns": [], "mean": 0.0, "min": 0.0, "last": 0.0, "trend": "steady",
+                "label": "neutral"}  # fmt: skip
+    mean = sum(scores) / len(scores)
+    trend = "steady"
+    if len(scores) >= 2:
+        change = scores[-1] - scores[0]
+        trend = "worsening" if change <= -0.2 else "improving" if change >= 0.2 else "steady"
+    last = scores[-1]
+    label = "negative" if last <= -0.05 else "positive" if last >= 0.05 else "neutral"
+    return {
+        "turns": [round(s, 3) for s in scores],
+        "mean": round(mean, 3),
+        "min": round(min(scores), 3),
+        "last": round(last, 3),
+        "trend": trend,
+        "label": label,
+    }
+
+
+def priority(customer: Sequence[BriefTurn], reasons: Sequence[str]) -> int:
+    """1 (urgent) .. 4 (low), from the reason, how the customer feels and what they gave.
+
+    Safety and legal matters are urgent; strong anger, a threat to leave or a worsening mood
+    raise the level; a plain request for a person with nothing at stake stays low. An order,
+    serial or RMA number means money or hardware is involved: one level up.
+    """
+    triages = [t.triage for t in customer if t.triage]
+    signals = {s for tr in triages for s in tr.get("signals", [])}
+    topics = {t.topic for t in customer if t.topic}
+    level = 3
+    if "policy_topic" in reasons:
+        level = 1 if topics & {"safety", "legal"} else 2
+    if "complaint" in reasons or "repeated_failure" in reasons or "repeated_problem" in reasons:
+        level = min(level, 2)
+    sentiment = conversation_sentiment(customer)
+    if sentiment["min"] <= -0.6 or "churn_threat" in signals:
+        level -= 1
+    if any(e["kind"] in ("order", "serial", "rma") for e in _entities(customer)):
+        level -= 1
+    if reasons and set(reasons) <= {"asked_for_human"} and sentiment["min"] > -0.05:
+        level = max(level, 3)
+    return max(1, min(4, level))
+
+
+def effective_priority(base: int, queued_at: datetime, now: datetime, aging_minutes: int) -> int:
+    """The priority a queued conversation has now: one level up per `aging_minutes` waited."""
+    waited = max(0.0, (now - queued_at).total_seconds()) / 60
+    return max(1, base - int(waited // aging_minutes))
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

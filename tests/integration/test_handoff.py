@@ -1,0 +1,309 @@
+"""The handoff state machine and the queue on real databases (PostgreSQL and SQLite, through
+the real migrations), and the bus that carries its events between processes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from app.config import ConsoleSettings, HandoffSettings
+from app.db.engine import make_engine, upgrade
+from app.db.models import Agent, AuditEntry, Conversation, Escalation, Message, utc_now
+from app.errors import AppError
+from app.handoff.service import Handoff
+from app.handoff.views import Actor
+from app.live.bus import Bus, LocalBus, PostgresBus
+from app.pipeline.triage import triage
+from tests.integration.conftest import fresh_postgres_database
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def database(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[tuple[str, Engine]]:
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(fresh_postgres_database())
+        else:
+            url = f"sqlite:///{tmp_path / 'handoff.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        yield url, engine
+
+
+class Recorder:
+    """Every event published on a bus, for assertions."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    async def publish(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+
+
+def make_handoff(engine: Engine, bus: Bus | None = None, **settings: Any) -> Handoff:
+    return Handoff(
+        engine,
+        bus or LocalBus(),
+        HandoffSettings(**settings),
+        ConsoleSettings(max_reply_chars=200),
+        assistant_name="Support assistant",
+    )
+
+
+def agent(engine: Engine, name: str, role: str = "agent") -> Actor:
+    with Session(engine) as session, session.begin():
+        row = Agent(
+            username=name.lower(), display_name=name, role=role, password_hash="x", active=True
+        )
+        session.add(row)
+        session.flush()
+        return Actor(row.id, name, role)  # type: ignore[arg-type]
+
+
+def conversation(engine: Engine, *customer_turns: str, bot: str = "") -> str:
+    """A stored conversation: customer turns with their triage, the bot's answer after each."""
+    conversation_id = str(uuid.uuid4())
+    with Session(engine) as session, session.begin():
+        session.add(Conversation(id=conversation_id, tags=[], metadata_={}))
+        session.flush()
+        moment = utc_now()
+        for i, text in enumerate(customer_turns):
+            turn = triage(text)
+            session.add(
+                Message(
+                    id=str(uuid.uuid4()), conversation_id=conversation_id, role="customer",
+                    type="user_message", name="customer", text=text,
+                    metadata_={"triage": turn.to_json()},
+                    created_at=moment + timedelta(seconds=2 * i),
+                )
+            )  # fmt: skip
+            if bot:
+                session.add(
+                    Message(
+                        id=str(uuid.uuid4()), conversation_id=conversation_id, role="assistant",
+                        type="assistant_message", name="Support assistant", text=bot,
+                        metadata_={"answer_kind": "answer"},
+                        created_at=moment + timedelta(seconds=2 * i + 1),
+                    )
+                )  # fmt: skip
+    return conversation_id
+
+
+def state(engine: Engine, conversation_id: str) -> tuple[str, str | None]:
+    with Session(engine) as session:
+        conv = session.get(Conversation, conversation_id)
+        esc = session.scalars(
+            select(Escalation).where(Escalation.conversation_id == conversation_id)
+        ).first()
+        assert conv is not None
+        return conv.status, esc.state if esc else None
+
+
+def customer_sees(engine: Engine, conversation_id: str) -> list[tuple[str, str]]:
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(Message)
+            .where(Message.conversation_id == conversation_id, Message.role != "customer")
+            .order_by(Message.created_at, Message.id)
+        )
+        return [(m.role, m.text) for m in rows]
+
+
+def test_the_whole_handoff_and_its_refusals(database: tuple[str, Engine]) -> None:
+    _, engine = database
+    recorder = Recorder()
+    handoff = make_handoff(engine)
+    handoff.bus = recorder  # type: ignore[assignment]
+    ana, ben = agent(engine, "Ana"), agent(engine, "Ben")
+    sue = agent(engine, "Sue", "supervisor")
+    cid = conversation(
+        engine,
+        "My LR-200 keeps dropping the connection every hour.",
+        "This is ridiculous, third week of this. Order 884213, serial LR2-00917.",
+        bot="Update the firmware [1].",
+    )
+
+    async def scenario() -> None:
+        first = await handoff.escalate(cid, "complaint", "angry")
+        assert first.created and first.state == "queued"
+        again = await handoff.escalate(cid, "asked_for_human")
+        assert not again.created and again.state == "queued"  # once per conversation
+        view = await handoff.conversation(cid)
+        escalation = view.escalation
+        assert escalation is not None
+        assert escalation.reasons == ["complaint", "asked_for_human"]
+        assert "LR-200 keeps dropping" in escalation.summary
+        assert "Update the firmware" in escalation.bot_suggested
+        values = {(e["kind"], e["value"]) for e in escalation.entities}
+        assert ("order", "884213") in values and ("model", "LR-200") in values
+        assert escalation.sentiment["label"] == "negative"
+        assert escalation.priority <= 2  # a complaint with an order number
+
+        with pytest.raises(AppError) as refused:
+            await handoff.reply(ana, cid, "Hello", str(uuid.uuid4()))
+        assert refused.value.code == "handoff_conflict"  # nobody has claimed it yet
+
+        await handoff.claim(ana, cid)
+        with pytest.raises(AppError) as taken:
+            await handoff.claim(ben, cid)
+        assert taken.value.code == "handoff_conflict"
+        with pytest.raises(AppError) as not_theirs:
+            await handoff.reply(ben, cid, "Hi", str(uuid.uuid4()))
+        assert not_theirs.value.code == "handoff_conflict"
+        with pytest.raises(AppError) as forbidden:
+            await handoff.resolve(ben, cid)
+        assert forbidden.value.code == "forbidden"
+        with pytest.raises(AppError):
+            await handoff.assign(ana, cid, ben.agent_id)  # agents do not reassign
+
+        client_id = str(uuid.uuid4())
+        assert await handoff.reply(ana, cid, "Sorry about this, checking now.", client_id) == (
+            client_id
+        )
+        await handoff.reply(ana, cid, "Sorry about this, checking now.", client_id)  # resent
+        await handoff.add_note(ana, cid, "Known firmware bug, see KB-1009")
+        await handoff.assign(sue, cid, ben.agent_id)  # a supervisor moves it to Ben
+        await handoff.release(ben, cid)
+        assert state(engine, cid) == ("queued", "queued")
+        await handoff.claim(ben, cid)
+        await handoff.resolve(ben, cid)
+        assert state(engine, cid) == ("bot", "resolved")
+        with pytest.raises(AppError):
+            await handoff.resolve(ben, cid)  # nothing left to resolve
+
+        reopened = await handoff.escalate(cid, "repeated_failure")
+        assert reopened.created and reopened.state == "queued"
+        view = await handoff.conversation(cid)
+        assert view.escalation is not None and view.escalation.times_escalated == 2
+        assert view.escalation.reasons == ["repeated_failure"]
+        assert [n.text for n in view.notes] == ["Known firmware bug, see KB-1009"]
+
+    asyncio.run(scenario())
+
+    seen = customer_sees(engine, cid)
+    agent_replies = [text for role, text in seen if role == "agent"]
+    assert agent_replies == ["Sorry about this, checking now."]  # stored once
+    notices = [text for role, text in seen if role == "system"]
+    assert notices[0].startswith("I've passed this conversation to our support team")
+    assert "Ana from our support team has joined" in notices[1]
+    assert "Ben from our support team has joined" in notices[2]
+    assert "Ben has marked this conversation as resolved" in notices[-2]
+    assert notices[-1].startswith("I've passed this conversation")  # the second escalation
+    kinds = [(e["kind"], e.get("role")) for e in recorder.events]
+    assert kinds.count(("message", "agent")) == 1  # pushed once, after it was stored
+    with Session(engine) as session:
+        actions = [a.action for a in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    assert actions == [
+        "escalated", "claimed", "replied", "noted", "reassigned", "released", "claimed",
+        "resolved", "escalated",
+    ]  # fmt: skip
+
+
+def test_queue_is_ordered_by_priority_then_waiting_time_and_filters(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    handoff = make_handoff(engine, aging_minutes=15)
+    ana = agent(engine, "Ana")
+    calm = conversation(engine, "Can I speak to a person about my LR-200 setup?")
+    angry = conversation(
+        engine, "Absolutely furious. Your AP-2 died after two days, order 55123. Useless!"
+    )
+    safety = conversation(engine, "My SW-8 is smoking!")
+    older = conversation(engine, "Please put me through to an agent.")
+
+    async def scenario() -> None:
+        await handoff.escalate(older, "asked_for_human")
+        await handoff.escalate(calm, "asked_for_human")
+        await handoff.escalate(angry, "complaint")
+        await handoff.escalate(safety, "policy_topic")
+        # The customer's message carried the topic; the chat records it with the turn.
+        with Session(engine) as session, session.begin():
+            message = session.scalars(
+                select(Message).where(Message.conversation_id == safety, Message.role == "customer")
+            ).one()
+            message.metadata_ = {**message.metadata_, "policy_topic": "safety"}
+        await handoff.escalate(safety, "policy_topic")  # refreshes the brief
+        # The oldest request has waited 40 minutes: it has moved up two levels.
+        with Session(engine) as session, session.begin():
+            row = session.scalars(select(Escalation).where(Escalation.conversation_id == older))
+            row.one().queued_at = utc_now() - timedelta(minutes=40)
+
+        queue = await handoff.queue()
+        order = [item.conversation_id for item in queue]
+        priorities = {item.conversation_id: item.priority for item in queue}
+        assert priorities[safety] == 1 and priorities[calm] == 3
+        assert priorities[angry] == 1 and priorities[older] == 1  # fury with an order number
+        assert order[:3] == [older, angry, safety]  # same level: the longer wait first
+        assert order[-1] == calm
+        assert [i.conversation_id for i in await handoff.queue(reason="complaint")] == [angry]
+        assert [i.conversation_id for i in await handoff.queue(priority=3)] == [calm]
+
+        await handoff.claim(ana, angry)
+        mine = await handoff.queue(assigned_to=ana.agent_id)
+        assert [(i.conversation_id, i.assigned_to) for i in mine] == [(angry, "Ana")]
+        assert angry not in [i.conversation_id for i in await handoff.queue(state="queued")]
+
+    asyncio.run(scenario())
+
+
+def test_agents_racing_to_claim_one_conversation_get_one_winner(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    handoff = make_handoff(engine)
+    agents = [agent(engine, f"Agent{i}") for i in range(5)]
+    cid = conversation(engine, "I want to talk to a person")
+
+    async def scenario() -> list[str]:
+        await handoff.escalate(cid, "asked_for_human")
+        results = await asyncio.gather(
+            *(handoff.claim(a, cid) for a in agents), return_exceptions=True
+        )
+        return ["ok" if r is None else getattr(r, "code", repr(r)) for r in results]
+
+    outcomes = asyncio.run(scenario())
+    assert outcomes.count("ok") == 1
+    assert outcomes.count("handoff_conflict") == 4
+    joined = [t for role, t in customer_sees(engine, cid) if "has joined" in t]
+    assert len(joined) == 1
+
+
+def test_postgres_bus_carries_events_between_connections() -> None:
+    """Two buses stand for two app processes: what one publishes, both receive once."""
+    with fresh_postgres_database() as url:
+
+        async def scenario() -> tuple[list[Any], list[Any]]:
+            one, two = PostgresBus(url), PostgresBus(url)
+            await one.start()
+            await two.start()
+            try:
+                async with one.subscribe() as first, two.subscribe() as second:
+                    await one.publish({"kind": "message", "conversation_id": "c1"})
+                    await two.publish({"kind": "escalation", "conversation_id": "c2"})
+                    got_one = [await asyncio.wait_for(anext(first), 5) for _ in range(2)]
+                    got_two = [await asyncio.wait_for(anext(second), 5) for _ in range(2)]
+                    with pytest.raises(TimeoutError):
+                        await asyncio.wait_for(anext(first), 0.5)  # nothing delivered twice
+                    return got_one, got_two
+            finally:
+                await one.aclose()
+                await two.aclose()
+
+        got_one, got_two = asyncio.run(scenario())
+        assert (
+            got_one
+            == got_two
+            == [
+                {"kind": "message", "conversation_id": "c1"},
+                {"kind": "escalation", "conversation_id": "c2"},
+            ]
+        )
