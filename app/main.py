@@ -8,6 +8,7 @@ The index is the one the nightly ingest writes; the reader follows new generatio
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import secrets
@@ -15,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from app.assistant import build_pipeline, load_catalog
@@ -23,10 +24,14 @@ from app.chat import runtime
 from app.chat.identity import COOKIE_NAME, chat_secret, identifier, new_customer_cookie, verify
 from app.chat.mount import CHAT_PATH, mount_chat
 from app.config import Settings, get_settings
+from app.console.auth import current_agent, page_agent
+from app.console.routes import console_router
 from app.db.engine import make_engine, upgrade
 from app.errors import AppError
+from app.handoff.service import Handoff
 from app.index.models import SearchFilter
 from app.index.store import open_reader
+from app.live.bus import make_bus
 from app.pipeline.retrieval import HybridRetriever, RetrievedPassage
 
 
@@ -50,12 +55,33 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
         pipeline = build_pipeline(
             settings, reader, embedder, catalog=load_catalog(settings.data_dir)
         )
-        runtime.install(
-            runtime.ChatRuntime(settings, pipeline, engine, secret, runtime.load_starters(settings))
+        await asyncio.to_thread(pipeline.warm)
+        bus = make_bus(settings.handoff.bus, settings.resolved_database_url)
+        await bus.start()
+        handoff = Handoff(
+            engine,
+            bus,
+            settings.handoff,
+            settings.console,
+            assistant_name=settings.chat.assistant_name,
         )
+        app.state.engine, app.state.handoff = engine, handoff
+        runtime.install(
+            runtime.ChatRuntime(
+                settings, pipeline, engine, secret, runtime.load_starters(settings), handoff
+            )
+        )
+        pusher = None
+        if with_chat:  # Chainlit is imported only once mount_chat has prepared its config
+            from app.chat.push import push_people_messages
+
+            pusher = asyncio.create_task(push_people_messages(bus, engine))
         try:
             yield
         finally:
+            if pusher is not None:
+                pusher.cancel()
+            await bus.aclose()
             await pipeline.aclose()
             engine.dispose()
             reader.close()
@@ -119,7 +145,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
         retriever: HybridRetriever = request.app.state.retriever
         return retriever.search(q, k=k, search_filter=search_filter)
 
-    @app.get("/api/search")
+    @app.get("/api/search", dependencies=[Depends(current_agent)])  # staff only
     def api_search(
         request: Request,
         q: Annotated[str, Query(min_length=1)],
@@ -130,7 +156,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
         results = search(request, q, k, product, doc_type)
         return {"query": q, "results": [r.to_json(i) for i, r in enumerate(results, 1)]}
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, dependencies=[Depends(page_agent)])
     def search_page(request: Request, q: str = "") -> str:
         rows = []
         if q.strip():
@@ -142,6 +168,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
                 )
         return _PAGE.format(query=html.escape(q, quote=True), results="\n".join(rows))
 
+    app.include_router(console_router(settings))
     if with_chat:
         mount_chat(app, settings, secret)
     return app

@@ -25,6 +25,13 @@ _POINTS_BACK = re.compile(
     r"no luck|nope|yes|no)\b",
     re.IGNORECASE,
 )
+# A short question that names its own subject ("What is the capital of Australia?") stands on
+# its own; one with a pronoun ("how long do I hold it?") points back.
+_QUESTION_START = re.compile(
+    r"^\s*(what|how|why|when|where|which|who|can|could|does|do|is|are|will|should)\b",
+    re.IGNORECASE,
+)
+_POINTER = re.compile(r"\b(it|its|it's|that|this|they|them|those|these|one|ones)\b", re.IGNORECASE)
 _STILL_STUCK = re.compile(
     r"\b(still|again|same (problem|issue|thing)|(did ?n[o']?t|does ?n[o']?t|not) (work|help|fix)"
     r"|no luck|nothing (works|worked|changed))\b",
@@ -48,8 +55,10 @@ def resolve(message: str, history: Sequence[Turn], catalog: ProductCatalog) -> R
     product = catalog.detect(message)
     if product is None:
         product = next((p for t in reversed(previous_questions) if (p := catalog.detect(t))), None)
+    short = len(content_words(message)) <= _MAX_FOLLOW_UP_WORDS
+    stands_alone = bool(_QUESTION_START.match(message)) and not _POINTER.search(message)
     follow_up = bool(previous_questions) and (
-        len(content_words(message)) <= _MAX_FOLLOW_UP_WORDS or bool(_POINTS_BACK.match(message))
+        bool(_POINTS_BACK.match(message)) or (short and not stands_alone)
     )
     query = f"{_last_topic(previous_questions)} {message}" if follow_up else message
     return ResolvedMessage(

@@ -17,7 +17,8 @@ _TOPICS: tuple[tuple[PolicyTopic, re.Pattern[str]], ...] = (
         "safety",
         re.compile(
             r"\b(smok(e|ing|ed)|on fire|caught fire|flames?|burn(ing|t|ed)? (smell|plastic)|"
-            r"burning|sparks?|sparking|electric(al)? shock|shocked me|melt(ed|ing)|"
+            r"smell(s|ing)? (of )?burn(ing|t)|sparks?|sparking|electric(al)? shock|shocked me|"
+            r"melt(ed|ing)|"
             r"swollen battery|battery (is )?(swelling|swollen|leaking)|explod\w*)\b",
             re.IGNORECASE,
         ),
@@ -26,7 +27,8 @@ _TOPICS: tuple[tuple[PolicyTopic, re.Pattern[str]], ...] = (
         "legal",
         re.compile(
             r"\b(lawyers?|attorney|solicitor|sue|suing|lawsuit|legal action|small claims|"
-            r"court|trading standards|ombudsman|gdpr|data protection|subject access request)\b",
+            r"(see|take|taking) (you|them|this|it) to court|court (case|action|order)|"
+            r"trading standards|ombudsman|gdpr|data protection|subject access request)\b",
             re.IGNORECASE,
         ),
     ),

@@ -142,9 +142,7 @@ def upgrade() -> None:
         .values(status="bot")
     )
     op.execute(
-        conversations.update()
-        .where(conversations.c.status == "escalated")
-        .values(status="queued")
+        conversations.update().where(conversations.c.status == "escalated").values(status="queued")
     )
     _status_default("bot")
 
@@ -157,9 +155,7 @@ def downgrade() -> None:
         .where(conversations.c.status.in_(["queued", "assigned"]))
         .values(status="escalated")
     )
-    op.execute(
-        conversations.update().where(conversations.c.status == "bot").values(status="open")
-    )
+    op.execute(conversations.update().where(conversations.c.status == "bot").values(status="open"))
     op.drop_column("sb_messages", "handled_at")  # SQLite >= 3.35 drops columns in place
     op.drop_index(op.f("ix_sb_audit_log_conversation_id"), table_name="sb_audit_log")
     op.drop_index(op.f("ix_sb_audit_log_at"), table_name="sb_audit_log")

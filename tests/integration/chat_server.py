@@ -164,7 +164,7 @@ class ChatClient:
         await self.sio.emit("client_message", self.message_payload(text))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._answered(start):
+            if self.answered_since(start):
                 return self.final_message(start)
             await asyncio.sleep(0.05)
         raise TimeoutError(f"no answer to {text!r}; events: {[e for e, _ in self.events[start:]]}")
@@ -184,7 +184,7 @@ class ChatClient:
             "fileReferences": None,
         }
 
-    def _answered(self, start: int) -> bool:
+    def answered_since(self, start: int) -> bool:
         """The assistant's message was streamed and then updated with its final text."""
         events = self.events[start:]
         streamed = {

@@ -222,3 +222,43 @@ def test_starters_and_widget_demo_page(chat_app: tuple[str, str]) -> None:
         assert "/chat/copilot/index.js" in page.text and "mountChainlitWidget" in page.text
         assert "script-src 'self' 'nonce-" in page.headers["content-security-policy"]
         assert client.get("/chat/copilot/index.js").status_code == 200
+
+
+def test_a_message_sent_twice_is_answered_once_and_two_misses_bring_a_person(
+    chat_app: tuple[str, str],
+) -> None:
+    base, url = chat_app
+
+    async def scenario() -> str:
+        customer = ChatClient(base)
+        await customer.login()
+        await customer.connect()
+        # A flaky network makes the widget send the same message (same client id) twice.
+        payload = customer.message_payload("How do I mount the AP-1?")
+        await customer.sio.emit("client_message", payload)
+        await customer.sio.emit("client_message", payload)
+        deadline = asyncio.get_running_loop().time() + 60
+        while len(customer.events_named("task_end")) < 2 or not customer.answered_since(0):
+            assert asyncio.get_running_loop().time() < deadline, "no answer"
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1)  # a second answer, if one were coming, would have started
+        answers = {d["id"] for d in customer.events_named("stream_start")}
+        assert len(answers) == 1, "the same message was answered twice"
+
+        first = await customer.ask("What is the capital of Australia?")
+        assert "couldn't find" in first["output"]
+        start = len(customer.events)
+        await customer.ask("How do I set up BGP peering with my ISP?")
+        outputs = [d["output"] for d in customer.events_named("update_message", start)]
+        assert any("couldn't find anything about BGP" in o for o in outputs)
+        await customer.wait_for_message("passed this conversation to our support team")
+        await customer.close()
+        return str(first["threadId"])
+
+    thread_id = run(scenario())
+    same = _db_rows(url, "select count(*) from sb_messages where text = 'How do I mount the AP-1?'")
+    assert same == [(1,)]
+    escalation = _db_rows(
+        url, f"select reason from sb_escalations where conversation_id = '{thread_id}'"
+    )
+    assert escalation == [("repeated_failure",)]

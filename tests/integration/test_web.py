@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from app.config import Settings
 from app.main import create_app
 from tests.integration.conftest import Ingestor
+from tests.integration.console_client import create_agent, login
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +24,10 @@ def test_search_api_and_page_escape_what_they_echo(ingestor: Ingestor, corpus: P
     settings: Settings = ingestor.settings
     with TestClient(create_app(settings)) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
+        # Search is for staff: a console login first (the lifespan has migrated the database).
+        assert client.get("/api/search", params={"q": "PoE"}).status_code == 401
+        create_agent(client.app.state.engine, "staff", "a staff password")
+        login(client, "staff", "a staff password")
         body = client.get("/api/search", params={"q": "PoE budget", "k": 2}).json()
         assert body["results"][0]["source"] == "manuals/switch.html"
         assert client.get("/api/search", params={"q": "x" * 2001}).status_code == 400

@@ -13,9 +13,9 @@ from app.pipeline.conversation import resolve
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.extractive import ExtractiveGenerator, compose_answer
 from app.pipeline.intent import answer_intent
-from app.pipeline.triage import triage
 from app.pipeline.markers import MarkerFilter, tidy_spacing
 from app.pipeline.retrieval import RetrievedPassage
+from app.pipeline.triage import triage
 from app.pipeline.types import Turn
 from app.products import ProductCatalog
 

@@ -1,0 +1,1 @@
+"""The agent console at /console: sign-in, the queue, conversations, live updates (routes.py)."""

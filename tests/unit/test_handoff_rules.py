@@ -1,0 +1,85 @@
+"""The handoff's rules without a database: the state table, policy topics, the brief."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.errors import AppError
+from app.handoff.brief import BriefTurn, build_brief, effective_priority
+from app.handoff.machine import bot_may_answer, next_state
+from app.pipeline.policy import policy_topic
+from app.pipeline.triage import triage
+
+
+def test_state_table_allows_the_handoff_and_refuses_the_rest() -> None:
+    assert next_state("bot", "escalate") == "queued"
+    assert next_state("queued", "escalate") == "queued"  # idempotent
+    assert next_state("queued", "claim") == "assigned"
+    assert next_state("assigned", "assign") == "assigned"
+    assert next_state("assigned", "release") == "queued"
+    assert next_state("assigned", "resolve") == "bot"
+    assert next_state("assigned", "return") == "bot"
+    for state, move in [("bot", "claim"), ("assigned", "claim"), ("queued", "resolve"),
+                        ("bot", "resolve"), ("bot", "release")]:  # fmt: skip
+        with pytest.raises(AppError, match=f"cannot {move} a conversation that is {state}"):
+            next_state(state, move)  # type: ignore[arg-type]
+    assert bot_may_answer("bot") and not bot_may_answer("queued")
+    assert not bot_may_answer("assigned")
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("I want my money back for this AP-2", "refund"),
+        ("Can I get a refund?", "refund"),
+        ("the power brick is sparking", "safety"),
+        ("there is a burning smell from the switch", "safety"),
+        ("my solicitor will be in touch", "legal"),
+        ("How do I reset my LR-200?", None),
+        ("The LED is burning bright orange, what does it mean?", None),
+        ("Will the outdoor AP cover the court yard?", None),
+        ("I'll see you in small claims court", "legal"),
+    ],
+)
+def test_policy_topics(text: str, topic: str | None) -> None:
+    assert policy_topic(text) == topic
+
+
+def _turn(text: str) -> BriefTurn:
+    return BriefTurn("customer", text, triage(text).to_json())
+
+
+def test_brief_gathers_what_the_agent_needs() -> None:
+    turns = [
+        _turn("My LR-200 drops the wifi every evening."),
+        BriefTurn(
+            "assistant",
+            "Move it away from the microwave [1]. Then retry [2].",
+            sources=("LR-200 Manual", "KB: Wi-Fi"),
+            kind="answer",
+        ),  # fmt: skip
+        _turn("Still dropping. This is useless, order 77812 arrived a week ago!"),
+        BriefTurn("assistant", "Sorry", kind="abstain"),
+    ]
+    brief = build_brief(turns, ["complaint", "complaint", "repeated_failure"])
+    assert brief.reasons == ["complaint", "repeated_failure"]
+    assert brief.summary.startswith("Customer: My LR-200 drops the wifi every evening.")
+    assert "Latest: Still dropping." in brief.summary
+    assert "Move it away from the microwave. (sources: LR-200 Manual; KB: Wi-Fi)" in (
+        brief.bot_suggested
+    )
+    assert "Could not find an answer" in brief.bot_suggested
+    assert {"kind": "order", "text": "order 77812", "value": "77812"} in brief.entities
+    assert brief.sentiment["trend"] == "worsening" and brief.sentiment["label"] == "negative"
+    assert brief.priority == 1  # a complaint, fury and an order number
+
+
+def test_a_calm_request_for_a_person_stays_low_and_rises_while_waiting() -> None:
+    brief = build_brief([_turn("Could I chat with a person please?")], ["asked_for_human"])
+    assert brief.priority == 3
+    queued = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert effective_priority(3, queued, queued + timedelta(minutes=14), 15) == 3
+    assert effective_priority(3, queued, queued + timedelta(minutes=31), 15) == 1
+    assert effective_priority(3, queued, queued + timedelta(hours=5), 15) == 1
