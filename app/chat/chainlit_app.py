@@ -7,7 +7,7 @@ to take the conversation (app/handoff): then the bot stays silent and the messag
 console. Escalations go through `Handoff`; messages from people arrive through
 `app.chat.push`. Everything shown is made inert first: the
 customer's text is rendered by Chainlit with `unsafe_allow_html = false`, and our replies,
-passages and links go through `app.chat.render`.
+passages and links go through `app.render`.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from starlette.datastructures import Headers
 from app.chat import runtime
 from app.chat.data_layer import SupportDataLayer
 from app.chat.identity import COOKIE_NAME, identifier, verify
-from app.chat.render import inert, safe_url
 from app.errors import AppError
 from app.handoff.machine import bot_may_answer
 from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
 from app.pipeline.types import Answer, Citation, Escalation, Turn
+from app.render import inert, safe_url
 
 HISTORY_KEY = "history"
 HANDOFF_ACTION = "talk_to_person"

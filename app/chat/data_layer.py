@@ -41,6 +41,7 @@ from app.db import conversations as repo
 from app.db import escalations as escalation_repo
 from app.db.models import Conversation, Customer, Element, Feedback, Message, utc_now
 from app.errors import AppError
+from app.render import inert
 
 if TYPE_CHECKING:
     from chainlit.element import Element as ChainlitElement
@@ -54,6 +55,7 @@ ROLE_OF_STEP_TYPE = {
     "system_message": "system",
 }
 ROLES = ("customer", "assistant", "agent", "system")
+PEOPLE = ("agent", "system")  # messages supportbot stores itself, as written
 OWN_METADATA = ("triage", "policy_topic", "answer_kind", "role", "agent_id")
 NAME_MAX = 255  # Chainlit names a thread after the first message, which can be much longer
 
@@ -178,13 +180,16 @@ def show_input_value(stored: str | None) -> bool | str | None:
 
 
 def step_dict(row: Message, feedback: Feedback | None) -> StepDict:
+    output = row.text
+    if (row.metadata_ or {}).get("role") in PEOPLE:
+        output = inert(output)  # stored as typed (for the console); shown literally here
     step: StepDict = {
         "id": row.id,
         "threadId": row.conversation_id,
         "parentId": row.parent_id,
         "name": row.name,
         "type": cast(Any, row.type),
-        "output": row.text,
+        "output": output,
         "isError": row.is_error,
         "streaming": row.streaming,
         "showInput": show_input_value(row.show_input),

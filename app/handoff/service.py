@@ -35,6 +35,7 @@ from app.handoff.views import (
     QueueItem,
 )
 from app.live.bus import Bus, Event
+from app.render import plain
 
 T = TypeVar("T")
 
@@ -519,7 +520,8 @@ def _message_view(message: Message, citations: Sequence[Any]) -> MessageView:
         id=message.id,
         role=message.role,
         author=message.author,
-        text=message.text,
+        # The bot's messages are stored as the chat showed them (escaped Markdown).
+        text=plain(message.text) if message.role == "assistant" else message.text,
         created_at=message.created_at,
         citations=[
             {

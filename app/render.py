@@ -9,6 +9,7 @@ by character, so it is safe on streamed pieces cut anywhere.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 # Markdown's active characters (emphasis, code, links, images, headings, lists, tables, HTML)
@@ -25,6 +26,17 @@ _TABLE = str.maketrans(_ESCAPES)
 def inert(text: str) -> str:
     """`text` as Markdown that displays literally (line breaks kept)."""
     return text.translate(_TABLE).replace("\n", "  \n")
+
+
+_INERT_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~])")
+
+
+def plain(text: str) -> str:
+    """The text `inert` was given back, for places that escape it their own way (the
+    console's HTML)."""
+    text = text.replace("  \n", "\n")
+    text = _INERT_ESCAPE.sub(r"\1", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def safe_url(url: str | None) -> str | None:
