@@ -111,6 +111,9 @@ def test_a_reply_from_the_console_on_one_process_reaches_a_socket_on_the_other(
             assert reply.status_code == 200, reply.text
         pushed = await customer.wait_for_message("Ana here")
         assert pushed["id"] == client_id
+        await asyncio.sleep(0.5)  # a second push of the double submit would have come by now
+        replies = [d for d in customer.events_named("new_message") if d["id"] == client_id]
+        assert len(replies) == 1
 
         # The customer writes while Ana has it: no bot answer; Ana's console sees it live.
         start, seen = len(customer.events), len(stream.events)
@@ -120,13 +123,28 @@ def test_a_reply_from_the_console_on_one_process_reaches_a_socket_on_the_other(
         assert "Thanks, waiting" in [m["text"] for m in view["messages"]]
         assert not customer.events_named("stream_start", start)
 
+        # The customer leaves; Ana answers while they are away; they come back and see it.
+        cookies = customer.http.cookies
+        await customer.close()
+        away = agent.post(
+            f"/console/conversations/{thread_id}/reply",
+            data={"text": "Found it: a replacement ships today.", "client_id": str(uuid.uuid4())},
+            headers=headers,
+        )
+        assert away.status_code == 200, away.text
+        customer = ChatClient(chat_base, cookies=cookies)
+        (await customer.http.post("/chat/auth/header")).raise_for_status()
+        await customer.connect(thread_id)
+        resumed = customer.events_named("resume_thread")[-1]
+        outputs = [step["output"] for step in resumed["steps"]]
+        assert any("replacement ships today" in o for o in outputs)
+        assert any("Ana here" in o for o in outputs)
+
         resolve = agent.post(f"/console/conversations/{thread_id}/resolve", headers=headers)
         assert resolve.status_code == 200, resolve.text
         await customer.wait_for_message("marked this conversation as resolved")
         again = await customer.ask("How long do I hold the reset button on the AP-2?")
         assert "25 seconds" in again["output"]  # the bot answers again
-        replies = [d for d in customer.events_named("new_message") if d["id"] == client_id]
-        assert len(replies) == 1
         await customer.close()
 
     asyncio.run(scenario())
