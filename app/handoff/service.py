@@ -39,9 +39,6 @@ from app.render import plain
 
 T = TypeVar("T")
 
-SYSTEM_AUTHOR = "Support team"
-
-
 def queued_text(expected_wait: str) -> str:
     return (
         "I've passed this conversation to our support team. A person will reply right here, "
@@ -230,7 +227,8 @@ class Handoff:
                 conversation_id=conversation.id,
                 state=conversation.status,
                 customer=repo.customer_identifier(session, conversation),
-                product=conversation.product,
+                product=conversation.product
+                or (_first_product(escalation.entities) if escalation else None),
                 escalation=_escalation_view(session, escalation) if escalation else None,
                 messages=[
                     _message_view(message, citations)
@@ -519,7 +517,7 @@ def _message_view(message: Message, citations: Sequence[Any]) -> MessageView:
     return MessageView(
         id=message.id,
         role=message.role,
-        author=message.author,
+        author="Customer" if message.role == "customer" else message.author,
         # The bot's messages are stored as the chat showed them (escaped Markdown).
         text=plain(message.text) if message.role == "assistant" else message.text,
         created_at=message.created_at,

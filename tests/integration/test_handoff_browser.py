@@ -1,0 +1,260 @@
+"""The whole complaint loop in real browsers (issue 4 item 7): a customer complains in the chat
+widget, the escalation shows up live in the agent console, the agent claims it and replies,
+the reply is pushed into the customer's chat, the agent resolves and the bot answers again.
+
+Two browser contexts on one Debian Chromium (Playwright) against `supportbot serve` in a
+subprocess, on SQLite (one app process, in-process bus). The console forbids eval (CSP), so
+its pages are only driven with locators and `expect`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    Frame,
+    Page,
+    expect,
+    sync_playwright,
+)
+
+from tests.integration.chat_server import REPO, serve, write_access_point_corpus
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+WAIT = 30_000  # ms: generous, the machine is shared
+
+AGENT_PASSWORD = "a long password 123"
+COMPLAINT = "This is ridiculous, my AP-2 has dropped the connection all week. Order 55123. Useless!"
+QUEUED = "I've passed this conversation to our support team"
+JOINED = "Ana from our support team has joined the conversation."
+AGENT_REPLY = "Hi, this is Ana. Let's sort this out."
+HOSTILE = "Still down since Monday <img src=x onerror=alert(1)> see above"
+RESOLVED = "Ana has marked this conversation as resolved"
+QUESTION = "How long do I hold the reset button on the AP-2?"
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on SQLite with the access-point corpus, and one agent, Ana."""
+    data = write_access_point_corpus(tmp_path_factory.mktemp("handoff-data"), starter="Reset")
+    home = tmp_path_factory.mktemp("handoff-home")
+    with serve(home, data) as base:
+        environment = {**os.environ, "SUPPORTBOT_HOME": str(home), "SUPPORTBOT_DATA_DIR": str(data)}
+        subprocess.run(
+            [sys.executable, "-m", "app.cli", "agents", "create", "ana", "--role", "agent",
+             "--name", "Ana", "--password-stdin"],
+            input=f"{AGENT_PASSWORD}\n".encode(),
+            env=environment,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/install --dev installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+class Watch:
+    """What a page did on its own: dialogs (alert) and main-frame navigations (reloads)."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.dialogs: list[str] = []
+        self.navigations: list[str] = []
+        page.on("dialog", self._dialog)
+        page.on("framenavigated", self._navigated)
+
+    def _dialog(self, dialog: Dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def _navigated(self, frame: Frame) -> None:
+        if frame == self.page.main_frame:
+            self.navigations.append(frame.url)
+
+
+def _open_widget(context: BrowserContext, base: str) -> Page:
+    page = context.new_page()
+    page.goto(f"{base}/widget-demo")
+    button = page.locator("#chainlit-copilot-button")
+    expect(button).to_be_visible(timeout=WAIT)
+    button.click()
+    expect(page.locator("#chat-input")).to_be_editable(timeout=WAIT)
+    return page
+
+
+def _say(page: Page, text: str) -> None:
+    box = page.locator("#chat-input")
+    expect(box).to_be_editable(timeout=WAIT)
+    box.fill(text)
+    submit = page.locator("#chat-submit")
+    expect(submit).to_be_enabled(timeout=WAIT)
+    submit.click()
+
+
+def _close_source_panel(page: Page) -> None:
+    """In the widget Chainlit opens the newest cited source in a modal over the page; the
+    customer closes it before typing again."""
+    close = page.get_by_role("button", name="Close")
+    expect(close).to_be_visible(timeout=WAIT)
+    close.click()
+    expect(close).to_have_count(0)
+
+
+def _console_login(context: BrowserContext, base: str) -> Page:
+    page = context.new_page()
+    page.goto(f"{base}/console/login")
+    page.locator("#username").fill("ana")
+    page.locator("#password").fill(AGENT_PASSWORD)
+    page.locator("#login-submit").click()
+    expect(page.locator("body")).to_have_attribute("data-page", "queue", timeout=WAIT)
+    expect(page.locator("#live-status")).to_have_text("live", timeout=WAIT)
+    return page
+
+
+def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
+    served: str, browser: Browser
+) -> None:
+    base = served
+    customer_context = browser.new_context()
+    agent_context = browser.new_context()
+    try:
+        # The agent watches the (empty) queue before anything happens.
+        console = _console_login(agent_context, base)
+        console_watch = Watch(console)
+        expect(console.locator("tr.queue-item")).to_have_count(0)
+
+        # The customer complains in the widget: the bot answers, flags it, and says a person
+        # will reply.
+        chat = _open_widget(customer_context, base)
+        chat_watch = Watch(chat)
+        _say(chat, COMPLAINT)
+        expect(
+            chat.locator(".ai-message").filter(has_text="flagged this conversation")
+        ).to_be_visible(timeout=WAIT)
+        expect(chat.get_by_text(QUEUED)).to_be_visible(timeout=WAIT)
+        _close_source_panel(chat)
+
+        # The escalation appears in the open queue without a reload.
+        loads = len(console_watch.navigations)
+        row = console.locator("tr.queue-item")
+        expect(row).to_have_count(1, timeout=WAIT)
+        expect(row).to_have_attribute("data-reason", "complaint")
+        expect(row).to_have_attribute("data-state", "queued")
+        assert len(console_watch.navigations) == loads, "the queue reloaded instead of updating"
+        conversation_id = row.get_attribute("data-conversation-id")
+        assert conversation_id
+
+        # The agent opens it: the brief has the complaint and the order number.
+        row.locator("a.open-conversation").click()
+        expect(console.locator("body")).to_have_attribute("data-page", "conversation")
+        expect(console.locator("#live-region")).to_have_attribute(
+            "data-conversation-id", conversation_id
+        )
+        expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
+        expect(console.locator("#state")).to_have_attribute("data-state", "queued")
+        expect(console.locator("#summary")).to_contain_text("dropped the connection all week")
+        expect(console.locator("li.entity[data-kind=order]")).to_contain_text("55123")
+        expect(console.locator(".message[data-role=customer] > .message-text").first).to_have_text(
+            COMPLAINT
+        )
+
+        # Claim: the customer is told a person joined.
+        with console.expect_navigation(timeout=WAIT):  # the form posts, then comes back
+            console.locator("#action-claim").click()
+        expect(console.locator("#state")).to_have_attribute("data-state", "assigned", timeout=WAIT)
+        expect(chat.get_by_text(JOINED)).to_be_visible(timeout=WAIT)
+
+        # Reply: pushed into the customer's open chat.
+        console.locator("#reply-text").fill(AGENT_REPLY)
+        with console.expect_navigation(timeout=WAIT):
+            console.locator("#reply-send").click()
+        expect(console.locator(".message-text").filter(has_text=AGENT_REPLY)).to_have_count(
+            1, timeout=WAIT
+        )
+        expect(chat.get_by_text(AGENT_REPLY)).to_be_visible(timeout=WAIT)
+
+        # While Ana has it, a customer message reaches the console live (no reload) and the
+        # bot keeps quiet. Its markup stays text in the console.
+        expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
+        answers_before = chat.locator(".ai-message").count()
+        loads = len(console_watch.navigations)
+        _say(chat, HOSTILE)
+        hostile = console.locator(".message[data-role=customer] > .message-text").filter(
+            has_text="Still down since Monday"
+        )
+        expect(hostile).to_have_count(1, timeout=WAIT)
+        expect(hostile).to_have_text(HOSTILE)
+        assert len(console_watch.navigations) == loads, "the conversation reloaded"
+        assert console.locator("#transcript img").count() == 0
+        assert console.locator("img[src=x]").count() == 0
+        # The console stores it after deciding not to answer: a bot answer would be here by now.
+        expect(chat.locator(".ai-message")).to_have_count(answers_before)
+        expect(chat.get_by_text(HOSTILE)).to_be_visible()
+        assert chat.locator("img[src=x]").count() == 0
+
+        # Resolve: the customer is told, and the bot answers again.
+        with console.expect_navigation(timeout=WAIT):
+            console.locator("#action-resolve").click()
+        expect(console.locator("#state")).to_have_attribute("data-state", "bot", timeout=WAIT)
+        expect(chat.get_by_text(RESOLVED)).to_be_visible(timeout=WAIT)
+        expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
+        loads = len(console_watch.navigations)
+        _say(chat, QUESTION)
+        # The complaint's answer already quoted the 25 seconds: this is a second answer.
+        expect(chat.locator(".ai-message").filter(has_text="25 seconds")).to_have_count(
+            2, timeout=WAIT
+        )
+
+        # The console's transcript (updated live) is the stored conversation, in order.
+        answers = console.locator(".message[data-role=assistant] > .message-text")
+        expect(answers).to_have_count(2, timeout=WAIT)
+        expect(answers.last).to_contain_text("25 seconds")
+        assert len(console_watch.navigations) == loads
+        turns = [
+            (message.get_attribute("data-role"), message.locator(".message-text").inner_text())
+            for message in console.locator("#transcript > .message").all()
+        ]
+        roles = [role for role, _ in turns]
+        assert roles == [
+            "customer", "assistant", "system",  # complaint, answer + flag, queued notice
+            "system", "agent", "customer",      # Ana joined, her reply, the customer (no bot)
+            "system", "customer", "assistant",  # resolved, the question, the bot's answer
+        ], turns  # fmt: skip
+        assert turns[4][1] == AGENT_REPLY and turns[5][1] == HOSTILE
+        assert QUEUED in turns[2][1] and JOINED in turns[3][1] and RESOLVED in turns[6][1]
+
+        assert console_watch.dialogs == [] and chat_watch.dialogs == []
+        chat.close()
+
+        # Coming back later: the conversation, with Ana's reply, is in the customer's history.
+        page = customer_context.new_page()
+        page.goto(f"{base}/chat/")
+        thread = page.get_by_text(COMPLAINT).first
+        expect(thread).to_be_visible(timeout=WAIT)
+        thread.click()
+        expect(page.get_by_text(AGENT_REPLY).first).to_be_visible(timeout=WAIT)
+        expect(page.get_by_text(JOINED).first).to_be_visible()
+        expect(page.get_by_text(RESOLVED).first).to_be_visible()
+    finally:
+        customer_context.close()
+        agent_context.close()
