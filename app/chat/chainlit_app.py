@@ -110,8 +110,13 @@ async def answer_message(message: cl.Message) -> None:
     if answer is None:  # the pipeline always ends with Done; be explicit if it did not
         raise RuntimeError("the answer stream ended without an answer")
 
-    reply.content = render_answer(answer)
-    reply.elements = [citation_element(c) for c in answer.citations]  # type: ignore[misc]
+    if cl.context.session.client_type == "copilot":
+        # In the website widget Chainlit shows the newest side panel as a modal over the
+        # whole widget, opened by itself after every answer: list the sources in the text.
+        reply.content = render_answer(answer, sources_in_text=True)
+    else:
+        reply.content = render_answer(answer)
+        reply.elements = [citation_element(c) for c in answer.citations]  # type: ignore[misc]
     reply.metadata = {"answer_kind": answer.kind}
     if answer.kind in ("answer", "abstain"):
         reply.actions = [cl.Action(name=HANDOFF_ACTION, payload={}, label="Talk to a person")]
@@ -159,12 +164,20 @@ async def _escalate(thread_id: str, escalation: Escalation) -> None:
     await runtime.current().handoff.escalate(thread_id, escalation.reason, escalation.detail)
 
 
-def render_answer(answer: Answer) -> str:
-    """The answer's text, inert, followed by its notice and the list of sources."""
+def render_answer(answer: Answer, *, sources_in_text: bool = False) -> str:
+    """The answer's text, inert, followed by its notice and the list of sources: the names of
+    their side panels, or (`sources_in_text`) where each source is, with its link."""
     parts = [inert(answer.text)]
     if answer.notice:
         parts.append(f"*{inert(answer.notice)}*")
-    if answer.citations:
+    if answer.citations and sources_in_text:
+        lines = []
+        for citation in answer.citations:
+            url = safe_url(citation.url)
+            link = f" <{url}>" if url else ""
+            lines.append(f"\\[{citation.marker}\\] {inert(citation.location)}{link}")
+        parts.append("Sources:  \n" + "  \n".join(lines))
+    elif answer.citations:
         parts.append("Sources: " + ", ".join(_element_name(c) for c in answer.citations))
     return "\n\n".join(parts)
 

@@ -147,5 +147,10 @@ def test_widget_demo_mounts_the_chat_and_answers(
     box.fill("How do I mount the AP-1?")
     page.locator("#chat-submit").click()
     expect(page.get_by_text("bracket").first).to_be_visible(timeout=30_000)
+    # Sources are listed in the answer with where they are; no panel covers the widget.
+    sources = page.locator(".ai-message").filter(has_text="Sources:")
+    expect(sources).to_contain_text("[1] AP-1 Access Point Guide", timeout=30_000)
+    expect(sources).to_contain_text("https://support.example.com/manuals/ap-1")
+    expect(page.get_by_role("button", name="Close")).to_have_count(0)
     assert errors == []
     page.close()

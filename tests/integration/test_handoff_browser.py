@@ -111,15 +111,6 @@ def _say(page: Page, text: str) -> None:
     submit.click()
 
 
-def _close_source_panel(page: Page) -> None:
-    """In the widget Chainlit opens the newest cited source in a modal over the page; the
-    customer closes it before typing again."""
-    close = page.get_by_role("button", name="Close")
-    expect(close).to_be_visible(timeout=WAIT)
-    close.click()
-    expect(close).to_have_count(0)
-
-
 def _console_login(context: BrowserContext, base: str) -> Page:
     page = context.new_page()
     page.goto(f"{base}/console/login")
@@ -152,7 +143,9 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
             chat.locator(".ai-message").filter(has_text="flagged this conversation")
         ).to_be_visible(timeout=WAIT)
         expect(chat.get_by_text(QUEUED)).to_be_visible(timeout=WAIT)
-        _close_source_panel(chat)
+        # The widget lists the sources in the answer (no panel pops up over the page).
+        expect(chat.get_by_text("Sources:").first).to_be_visible()
+        expect(chat.get_by_role("button", name="Close")).to_have_count(0)
 
         # The escalation appears in the open queue without a reload.
         loads = len(console_watch.navigations)
