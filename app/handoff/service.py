@@ -39,6 +39,7 @@ from app.render import plain
 
 T = TypeVar("T")
 
+
 def queued_text(expected_wait: str) -> str:
     return (
         "I've passed this conversation to our support team. A person will reply right here, "
