@@ -49,7 +49,7 @@ def _db_rows(url: str, sql: str) -> list[Any]:
 def test_answer_streams_with_citations_feedback_and_resume(chat_app: tuple[str, str]) -> None:
     base, url = chat_app
 
-    async def scenario() -> None:
+    async def scenario() -> str:
         customer = ChatClient(base)
         await customer.login()
         await customer.connect()
@@ -92,12 +92,27 @@ def test_answer_streams_with_citations_feedback_and_resume(chat_app: tuple[str, 
         await resumed.connect(thread_id=thread_id)
         follow_up = await resumed.ask("and what colour does the LED blink?")
         assert "purple" in follow_up["output"]
+        # A second thumbs down: the bot has failed twice, a person is brought in.
+        response = await resumed.http.put(
+            "/chat/feedback",
+            json={
+                "feedback": {"forId": follow_up["id"], "value": 0, "comment": None},
+                "sessionId": resumed.session_id,
+            },
+        )
+        response.raise_for_status()
+        await resumed.wait_for_message("passed this conversation to our support team")
         await resumed.close()
         await customer.close()
+        return str(thread_id)
 
-    run(scenario())
+    thread_id = run(scenario())
     feedback = _db_rows(url, "select value, comment from sb_feedback")
-    assert feedback == [(0, "too vague")]
+    assert sorted(feedback, key=lambda row: row[1] or "") == [(0, None), (0, "too vague")]
+    escalation = _db_rows(
+        url, f"select reason from sb_escalations where conversation_id = '{thread_id}'"
+    )
+    assert escalation == [("repeated_failure",)]
     citations = _db_rows(url, "select source, marker from sb_citations")
     assert ("manuals/ap-2.md", 1) in citations
 
