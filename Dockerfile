@@ -11,5 +11,9 @@ COPY migrations ./migrations
 RUN pip install --no-cache-dir "torch==2.13.0" --index-url https://download.pytorch.org/whl/cpu \
     && pip install --no-cache-dir -e .
 COPY data ./data
+# Run as a user of its own; the state volume starts out owned by it.
+RUN useradd --system --home-dir /var/lib/supportbot supportbot \
+    && mkdir -p /var/lib/supportbot && chown supportbot /var/lib/supportbot
+USER supportbot
 EXPOSE 8000
 CMD ["supportbot", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -70,18 +71,20 @@ def _print_json_last(obj: dict[str, Any]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.lock import ingest_lock
     from ingest.pipeline import run_ingest
 
     settings = _settings()
     paths = [Path(p) for p in args.paths] or [settings.data_dir]
-    report = run_ingest(
-        paths,
-        settings=settings,
-        embedder_factory=lambda: _embedder(settings),
-        progress=_progress_bar,
-    )
-    report.save(settings.reports_dir)
-    _record_run(settings, report.summary())
+    with ingest_lock(settings):  # a second concurrent ingest stops here ("busy", exit 2)
+        report = run_ingest(
+            paths,
+            settings=settings,
+            embedder_factory=lambda: _embedder(settings),
+            progress=_progress_bar,
+        )
+        report.save(settings.reports_dir)
+        _record_run(settings, report.summary())
     print(report.render())
     if args.json:
         _print_json_last(report.summary())
@@ -238,11 +241,56 @@ def cmd_eval_complaints(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.logs import configure_logging
     from app.main import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    configure_logging(settings.log)
+    # log_config=None: uvicorn's loggers go through ours (one format, personal data redacted).
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
     return 0
+
+
+def cmd_schedule_ingest(args: argparse.Namespace) -> int:
+    import logging
+    from zoneinfo import ZoneInfo
+
+    from app.logs import configure_logging
+    from app.schedule import NightlyLoop, parse_time_of_day, run_child
+
+    settings = _settings()
+    configure_logging(settings.log)
+    log = logging.getLogger("app.schedule")
+    at = args.at or settings.ingest.schedule_at
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
+        raise AppError("usage", f"--at wants a time of day as HH:MM (24 h), not {at!r}")
+    heartbeat = settings.home / "schedule-ingest.heartbeat"
+    command = [sys.executable, "-m", "app.cli", "ingest", "--json", *args.paths]
+
+    def job() -> None:
+        log.info("ingest starting")
+        code, out, err = run_child(command, heartbeat=heartbeat, beat_s=30)
+        summary = _last_json_line(out)
+        if summary is None:  # it stopped before indexing: busy (another ingest), or broken
+            log.error("ingest did not run", extra={"exit_code": code, "error": err[-2000:]})
+        else:
+            level = logging.INFO if code == 0 else logging.WARNING
+            log.log(level, "ingest finished", extra={"exit_code": code, "summary": summary})
+
+    zone = ZoneInfo(settings.ingest.schedule_timezone)
+    log.info("scheduling the ingest daily at %s %s", at, zone.key, extra={"paths": args.paths})
+    NightlyLoop(job, at=parse_time_of_day(at), zone=zone, heartbeat=heartbeat).run(now=args.now)
+    return 0
+
+
+def _last_json_line(out: str) -> dict[str, Any] | None:
+    """The summary `ingest --json` prints last, if it got that far."""
+    lines = out.strip().splitlines()
+    try:
+        found = json.loads(lines[-1]) if lines else None
+    except json.JSONDecodeError:
+        return None
+    return found if isinstance(found, dict) else None
 
 
 # --- agents: console logins ------------------------------------------------------------
@@ -447,6 +495,16 @@ def build_parser() -> argparse.ArgumentParser:
     set_role.add_argument("role", choices=roles)
     set_role.set_defaults(func=cmd_agents_set_role)
 
+    schedule = sub.add_parser(
+        "schedule-ingest", help="run the ingest every day at a set time (a long-running job)"
+    )
+    schedule.add_argument("paths", nargs="*", help="files or folders (default: data/)")
+    schedule.add_argument(
+        "--at", help="local time of day, HH:MM (default: SUPPORTBOT_INGEST__SCHEDULE_AT, 02:00)"
+    )
+    schedule.add_argument("--now", action="store_true", help="also run once at start")
+    schedule.set_defaults(func=cmd_schedule_ingest)
+
     serve = sub.add_parser("serve", help="serve the web app on the configured index")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -459,6 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Model-loading progress bars are noise in a service's log (and not JSON).
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     args = build_parser().parse_args(argv)
     try:
         code: int = args.func(args)

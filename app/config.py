@@ -11,8 +11,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,6 +42,19 @@ class IngestSettings(BaseModel):
     # Sections smaller than this are merged into a neighbouring passage.
     min_tokens: int = Field(60, ge=0)
     embed_batch_size: int = Field(64, ge=1)
+    # `supportbot schedule-ingest` runs the ingest every day at this local time (HH:MM, 24 h)
+    # in this IANA time zone; a wall time that a daylight-saving change skips runs an hour later.
+    schedule_at: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    schedule_timezone: str = "UTC"
+
+    @field_validator("schedule_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. UTC, Europe/Berlin)") from None
+        return value
 
 
 class RetrievalSettings(BaseModel):
@@ -130,6 +144,15 @@ class ConsoleSettings(BaseModel):
     max_reply_chars: int = Field(4000, ge=100)
 
 
+class LogSettings(BaseModel):
+    """Logs of `supportbot serve` and `schedule-ingest`, on stderr (app/logs.py)."""
+
+    # "json": one JSON object a line, for a log collector; "text": for people at a terminal.
+    # Both redact e-mail addresses, phone numbers, serial and order numbers.
+    format: Literal["text", "json"] = "text"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
 class Settings(BaseSettings):
     """All configuration, from defaults, `.env` and `SUPPORTBOT_*` variables."""
 
@@ -157,6 +180,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = ChatSettings()
     handoff: HandoffSettings = HandoffSettings()
     console: ConsoleSettings = ConsoleSettings()
+    log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
     def _check(self) -> Settings:

@@ -2,7 +2,10 @@
 
 - /chat: the customer chat (Chainlit), answering through the answer pipeline;
 - /widget-demo: a plain page embedding that chat as a website widget;
-- /api/search and /: passage search on the same index.
+- /api/search and /: passage search on the same index;
+- /healthz (alive), /readyz (index, database and model server answer: app/health.py) and
+  /metrics (Prometheus: app/metrics.py), for the operators; none needs a login and none
+  shows personal data.
 The index is the one the nightly ingest writes; the reader follows new generations by itself.
 """
 
@@ -29,9 +32,11 @@ from app.console.routes import console_router
 from app.db.engine import make_engine, upgrade
 from app.errors import AppError
 from app.handoff.service import Handoff
+from app.health import readiness
 from app.index.models import SearchFilter
 from app.index.store import open_reader
 from app.live.bus import make_bus
+from app.metrics import CONTENT_TYPE, Metrics
 from app.pipeline.retrieval import HybridRetriever, RetrievedPassage
 
 
@@ -65,11 +70,12 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
             settings.console,
             assistant_name=settings.chat.assistant_name,
         )
+        metrics = Metrics(engine)
         app.state.engine, app.state.handoff = engine, handoff
+        app.state.reader, app.state.metrics = reader, metrics
+        starters = runtime.load_starters(settings)
         runtime.install(
-            runtime.ChatRuntime(
-                settings, pipeline, engine, secret, runtime.load_starters(settings), handoff
-            )
+            runtime.ChatRuntime(settings, pipeline, engine, secret, starters, handoff, metrics)
         )
         pusher = None
         if with_chat:  # Chainlit is imported only once mount_chat has prepared its config
@@ -129,7 +135,23 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
+        """Liveness: the process serves requests. Checks nothing else, on purpose."""
         return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: 200 when the index, the database and the model server answer, else 503."""
+        state = request.app.state
+        ready, checks = await readiness(
+            reader=state.reader, engine=state.engine, model=settings.model
+        )
+        body = {"status": "ready" if ready else "not ready", "checks": checks}
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @app.get("/metrics")
+    def prometheus_metrics(request: Request) -> Response:
+        """Prometheus metrics (app/metrics.py): counts and latencies, no personal data."""
+        return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)
 
     def search(
         request: Request, q: str, k: int, product: str | None, doc_type: str | None

@@ -51,7 +51,7 @@ async def identify_customer(headers: Headers) -> cl.User | None:
 @cl.data_layer
 def data_layer() -> SupportDataLayer:
     chat = runtime.current()
-    return SupportDataLayer(chat.engine, on_thumbs_down=_after_failure)
+    return SupportDataLayer(chat.engine, on_feedback=_after_feedback)
 
 
 @cl.set_starters
@@ -94,9 +94,11 @@ async def answer_message(message: cl.Message) -> None:
         return
     reply = cl.Message(content="", author=chat.settings.chat.assistant_name)
     answer: Answer | None = None
+    first_token = chat.metrics.first_token_clock()
     try:
         async for event in chat.pipeline.stream(message.content, tuple(history)):
             if isinstance(event, TextDelta):
+                first_token.text()
                 await reply.stream_token(inert(event.text))
             elif isinstance(event, Restart):
                 reply.content = inert(event.notice) + "\n\n"
@@ -109,6 +111,7 @@ async def answer_message(message: cl.Message) -> None:
         return
     if answer is None:  # the pipeline always ends with Done; be explicit if it did not
         raise RuntimeError("the answer stream ended without an answer")
+    chat.metrics.observe_answer(answer)
 
     if cl.context.session.client_type == "copilot":
         # In the website widget Chainlit shows the newest side panel as a modal over the
@@ -147,6 +150,13 @@ async def talk_to_person(action: cl.Action) -> None:
         await _escalate(thread_id, asked)
 
 
+async def _after_feedback(thread_id: str, value: int) -> None:
+    """A thumbs up (1) or down (0) was stored: counted, and a thumbs down is a failure."""
+    runtime.current().metrics.count_feedback(value)
+    if value == 0:
+        await _after_failure(thread_id)
+
+
 async def _after_failure(thread_id: str) -> None:
     """The bot failed the customer (no answer, thumbs down): twice escalates."""
     handoff = runtime.current().handoff
@@ -161,7 +171,10 @@ async def _after_failure(thread_id: str) -> None:
 async def _escalate(thread_id: str, escalation: Escalation) -> None:
     """Queue the conversation for a person; the customer's notice arrives via app.chat.push."""
     await _store().settled()  # the turn's messages are stored before the escalation reads them
-    await runtime.current().handoff.escalate(thread_id, escalation.reason, escalation.detail)
+    chat = runtime.current()
+    outcome = await chat.handoff.escalate(thread_id, escalation.reason, escalation.detail)
+    if outcome.created:  # newly queued (not a further reason on a queued conversation)
+        chat.metrics.count_escalation(escalation.reason)
 
 
 def render_answer(answer: Answer, *, sources_in_text: bool = False) -> str:

@@ -290,12 +290,12 @@ class SupportDataLayer(BaseDataLayer):
         self,
         engine: Engine,
         *,
-        on_thumbs_down: Callable[[str], Coroutine[Any, Any, None]] | None = None,
+        on_feedback: Callable[[str, int], Coroutine[Any, Any, None]] | None = None,
     ) -> None:
         self._engine = engine
-        # Called with the conversation id after a thumbs down is stored (a failure of the bot
-        # counts towards escalation: app/handoff).
-        self._on_thumbs_down = on_thumbs_down
+        # Called with the conversation id and the value (1 up, 0 down) after a vote is stored:
+        # a thumbs down is a failure of the bot that counts towards escalation (app/handoff).
+        self._on_feedback = on_feedback
         # Chainlit fires step writes as tasks it does not await (create, then update, of the
         # same message). Running writes one at a time, in the order they were issued, keeps a
         # late-starting create from overwriting the update that followed it.
@@ -510,8 +510,8 @@ class SupportDataLayer(BaseDataLayer):
             return row.id, message.conversation_id
 
         feedback_id, conversation_id = await self._write(work)
-        if int(feedback.value) == 0 and self._on_thumbs_down is not None:
-            await self._on_thumbs_down(conversation_id)
+        if self._on_feedback is not None:
+            await self._on_feedback(conversation_id, int(feedback.value))
         return feedback_id
 
     async def delete_feedback(self, feedback_id: str) -> bool:

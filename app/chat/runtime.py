@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from app.config import Settings
 from app.handoff.service import Handoff
+from app.metrics import Metrics
 from app.pipeline.answering import AnswerPipeline
 
 
@@ -31,6 +32,7 @@ class ChatRuntime:
     secret: str
     starters: list[Starter]
     handoff: Handoff
+    metrics: Metrics
 
 
 _current: ChatRuntime | None = None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
@@ -44,3 +44,9 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def ping(engine: Engine) -> None:
+    """`SELECT 1` on a fresh connection from the pool: raises when the database is down."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT 1"))

@@ -249,7 +249,7 @@ def test_a_message_sent_twice_is_answered_once_and_two_misses_bring_a_person(
         await customer.login()
         await customer.connect()
         # A flaky network makes the widget send the same message (same client id) twice.
-        payload = customer.message_payload("How do I mount the AP-1?")
+        payload = customer.message_payload("Where do I mount the AP-1 bracket?")
         await customer.sio.emit("client_message", payload)
         await customer.sio.emit("client_message", payload)
         deadline = asyncio.get_running_loop().time() + 60
@@ -271,7 +271,9 @@ def test_a_message_sent_twice_is_answered_once_and_two_misses_bring_a_person(
         return str(first["threadId"])
 
     thread_id = run(scenario())
-    same = _db_rows(url, "select count(*) from sb_messages where text = 'How do I mount the AP-1?'")
+    same = _db_rows(
+        url, "select count(*) from sb_messages where text = 'Where do I mount the AP-1 bracket?'"
+    )
     assert same == [(1,)]
     escalation = _db_rows(
         url, f"select reason from sb_escalations where conversation_id = '{thread_id}'"

@@ -1,0 +1,139 @@
+"""Process logging: one line per record on stderr, JSON or text, personal data redacted.
+
+`configure_logging` is called by the long-running commands (`serve`, `schedule-ingest`); the
+library code only ever asks `logging.getLogger(__name__)`. Redaction is a filter on the
+handler, so it covers every logger that reaches it (uvicorn's access log, Chainlit, ours) and
+both formats: e-mail addresses, phone numbers, serial numbers and order numbers found by the
+same patterns triage uses to pick them out of customer messages are replaced by `[email]`,
+`[phone]`, `[serial]` and `[order]` in the message, in extra fields and in tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from app.config import LogSettings
+
+# Imported rather than rewritten: what triage recognises as an identifier is what we hide.
+from app.pipeline.triage import _EMAIL, _ORDER, _PHONE, _SERIAL_BARE, _SERIAL_NAMED
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
+
+
+def _replace_groups(pattern: re.Pattern[str], text: str, label: str) -> str:
+    """Replace the identifier a pattern captured (its groups), keeping the words around it."""
+
+    def swap(match: re.Match[str]) -> str:
+        spans = [match.span(g) for g in range(1, (pattern.groups or 0) + 1) if match.group(g)]
+        if not spans:
+            return label
+        whole, start = match.group(), match.start()
+        out, last = [], 0
+        for a, b in spans:
+            out += [whole[last : a - start], label]
+            last = b - start
+        return "".join([*out, whole[last:]])
+
+    return pattern.sub(swap, text)
+
+
+def _phone(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    national = match.group().startswith("0")
+    plausible = (10 <= len(digits) <= 11) if national else (7 <= len(digits) <= 15)
+    return "[phone]" if plausible else match.group()
+
+
+def redact(text: str) -> str:
+    """`text` with e-mail addresses, phone numbers, serial and order numbers replaced."""
+    text = _EMAIL.sub("[email]", text)
+    text = _replace_groups(_ORDER, text, "[order]")
+    text = _replace_groups(_SERIAL_NAMED, text, "[serial]")
+    text = _PHONE.sub(_phone, text)
+    return _SERIAL_BARE.sub("[serial]", text)
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+class RedactFilter(logging.Filter):
+    """Rewrites a record in place so that no formatter can show personal data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        for key, value in list(record.__dict__.items()):
+            if key not in _STANDARD:
+                setattr(record, key, _redact_value(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, then any extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD and key not in entry:
+                entry[key] = value
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def make_handler(settings: LogSettings) -> logging.Handler:
+    """A stderr handler in the configured format, redacting."""
+    handler = logging.StreamHandler(sys.stderr)
+    if settings.format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactFilter())
+    return handler
+
+
+def configure_logging(settings: LogSettings) -> None:
+    """Route every logger (uvicorn's and Chainlit's included) to one redacting handler."""
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(make_handler(settings))
+    root.setLevel(settings.level)
+    logging.captureWarnings(True)  # warnings become records too: one format, redacted
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "chainlit", "py.warnings"):
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            logger.removeHandler(old)
+        logger.propagate = True

@@ -1,0 +1,173 @@
+"""Prometheus metrics of one app process, served at /metrics.
+
+Recorded where a turn ends (the chat handler calls `observe_answer`, `first_token_clock`,
+`count_escalation`, `count_feedback`), never inside the pipeline, which stays free of them.
+The two rates operators watch, deflection and thumbs up, are read from the database at scrape
+time, so they are the same whichever process is scraped and survive restarts:
+
+- deflection rate: conversations in which a customer wrote and that were never escalated to a
+  person, over all conversations in which a customer wrote;
+- thumbs-up ratio: thumbs up over all thumbs given (a changed vote counts as changed).
+
+Labels are fixed small sets (answer kinds, escalation reasons, vote values): nothing a
+customer typed, and no identifier, ever becomes a label, so /metrics shows no personal data.
+Each app gets its own registry (no process-wide state): tests build several apps.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.process_collector import ProcessCollector
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from app.db.stats import conversation_outcomes, feedback_votes
+from app.pipeline.types import Answer
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+log = logging.getLogger(__name__)
+
+# Seconds. Answers on a GPU take 1-10 s, extractive ones a few hundred ms; retrieval is ms.
+_ANSWER_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 45, 60)
+_RETRIEVAL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
+_FIRST_TOKEN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13)
+
+
+class Metrics:
+    """The app's metrics; `engine` feeds the database gauges (none without it)."""
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        r = self.registry
+        self.answer_seconds = Histogram(
+            "supportbot_answer_seconds",
+            "Time to the complete answer to a customer message (pipeline total).",
+            buckets=_ANSWER_BUCKETS,
+            registry=r,
+        )
+        self.retrieval_seconds = Histogram(
+            "supportbot_retrieval_seconds",
+            "Time to retrieve the passages for an answer.",
+            buckets=_RETRIEVAL_BUCKETS,
+            registry=r,
+        )
+        self.first_token_seconds = Histogram(
+            "supportbot_time_to_first_token_seconds",
+            "Time from a customer message to the first text of its answer in the chat.",
+            buckets=_FIRST_TOKEN_BUCKETS,
+            registry=r,
+        )
+        self.answers = Counter(
+            "supportbot_answers", "Answers given, by kind.", ["kind"], registry=r
+        )
+        self.fallbacks = Counter(
+            "supportbot_model_fallbacks",
+            "Answers written from passages because the model server failed.",
+            registry=r,
+        )
+        self.escalations = Counter(
+            "supportbot_escalations",
+            "Conversations queued for a person, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.feedback = Counter(
+            "supportbot_feedback", "Thumbs given on answers.", ["value"], registry=r
+        )
+        if engine is not None:
+            r.register(_DatabaseGauges(engine))
+
+    def observe_answer(self, answer: Answer) -> None:
+        """A finished answer: its latencies and its kind."""
+        self.answers.labels(answer.kind).inc()
+        timings = answer.timings_ms
+        if "total_ms" in timings:
+            self.answer_seconds.observe(timings["total_ms"] / 1000)
+        if "retrieval_ms" in timings:
+            self.retrieval_seconds.observe(timings["retrieval_ms"] / 1000)
+        if answer.notice and answer.generator == "extractive" and answer.kind == "answer":
+            self.fallbacks.inc()
+
+    def first_token_clock(self) -> FirstTokenClock:
+        """Start timing a customer message; call `.text()` on every piece of answer shown."""
+        return FirstTokenClock(self.first_token_seconds)
+
+    def count_escalation(self, reason: str) -> None:
+        self.escalations.labels(reason).inc()
+
+    def count_feedback(self, value: int) -> None:
+        self.feedback.labels("up" if value else "down").inc()
+
+    def exposition(self) -> bytes:
+        """The text format Prometheus scrapes."""
+        return generate_latest(self.registry)
+
+
+class FirstTokenClock:
+    """Observes the time from its creation to the first `text()` call, once."""
+
+    def __init__(self, histogram: Histogram) -> None:
+        self._histogram = histogram
+        self._started: float | None = time.perf_counter()
+
+    def text(self) -> None:
+        if self._started is not None:
+            self._histogram.observe(time.perf_counter() - self._started)
+            self._started = None
+
+
+class _DatabaseGauges(Collector):
+    """Deflection and thumbs-up ratios, and the counts behind them, read at scrape time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def describe(self) -> list[Metric]:
+        return []  # nothing at registration: collect() queries the database
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            with Session(self._engine) as session:
+                conversations, escalated = conversation_outcomes(session)
+                up, down = feedback_votes(session)
+        except SQLAlchemyError as exc:  # a scrape must not fail with the database
+            log.warning("database gauges unavailable: %s", type(exc).__name__)
+            return
+        by_outcome = GaugeMetricFamily(
+            "supportbot_conversations",
+            "Conversations in which a customer wrote, by whether a person was ever asked in.",
+            labels=["outcome"],
+        )
+        by_outcome.add_metric(["bot_only"], conversations - escalated)
+        by_outcome.add_metric(["escalated"], escalated)
+        yield by_outcome
+        yield GaugeMetricFamily(
+            "supportbot_deflection_rate",
+            "Share of conversations never escalated to a person (NaN before the first).",
+            value=(conversations - escalated) / conversations if conversations else float("nan"),
+        )
+        votes = GaugeMetricFamily(
+            "supportbot_feedback_votes", "Thumbs as they stand, by value.", labels=["value"]
+        )
+        votes.add_metric(["up"], up)
+        votes.add_metric(["down"], down)
+        yield votes
+        yield GaugeMetricFamily(
+            "supportbot_thumbs_up_ratio",
+            "Thumbs up over all thumbs given (NaN before the first).",
+            value=up / (up + down) if up + down else float("nan"),
+        )
