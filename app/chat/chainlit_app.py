@@ -21,7 +21,7 @@ from chainlit.types import ThreadDict
 from starlette.datastructures import Headers
 
 from app.chat import runtime
-from app.chat.data_layer import SupportDataLayer
+from app.chat.data_layer import SupportDataLayer, parse_time
 from app.chat.identity import COOKIE_NAME, identifier, verify
 from app.errors import AppError
 from app.handoff.machine import bot_may_answer
@@ -85,7 +85,7 @@ async def answer_message(message: cl.Message) -> None:
         return  # the same message delivered again (same client id): already taken in hand
     history: list[Turn] = cl.user_session.get(HISTORY_KEY) or []
     thread_id = message.thread_id
-    if not bot_may_answer(await chat.handoff.state_of(thread_id)):
+    if not await chat.handoff.bot_may_answer(thread_id, parse_time(message.created_at)):
         # A person has it: the bot keeps quiet; the console gets the message and its triage.
         turn = chat.pipeline.triage(message.content, tuple(history))
         await chat.handoff.record_customer_turn(thread_id, message.id, turn.to_json(), None)
@@ -126,7 +126,8 @@ async def answer_message(message: cl.Message) -> None:
     await reply.update()  # streaming already sent it; this adds the final text and sources
     history += [Turn("customer", message.content), Turn("assistant", answer.text)]
     cl.user_session.set(HISTORY_KEY, history[-_HISTORY_TURNS:])
-    await store.record_citations(reply.id, [_citation_row(c) for c in answer.citations])
+    citations = [_citation_row(c) for c in answer.citations]
+    await store.record_citations(thread_id, reply.id, citations)
     if answer.triage is not None:
         topic = answer.escalation.topic if answer.escalation else None
         await chat.handoff.record_customer_turn(
@@ -160,7 +161,7 @@ async def _after_feedback(thread_id: str, value: int) -> None:
 async def _after_failure(thread_id: str) -> None:
     """The bot failed the customer (no answer, thumbs down): twice escalates."""
     handoff = runtime.current().handoff
-    await _store().settled()  # the failure just recorded is in the count
+    await _store().settled(thread_id)  # the failure just recorded is in the count
     if await handoff.failures(thread_id) >= 2 and bot_may_answer(await handoff.state_of(thread_id)):
         await _escalate(
             thread_id,
@@ -170,7 +171,7 @@ async def _after_failure(thread_id: str) -> None:
 
 async def _escalate(thread_id: str, escalation: Escalation) -> None:
     """Queue the conversation for a person; the customer's notice arrives via app.chat.push."""
-    await _store().settled()  # the turn's messages are stored before the escalation reads them
+    await _store().settled(thread_id)  # the turn's messages are stored before it reads them
     chat = runtime.current()
     outcome = await chat.handoff.escalate(thread_id, escalation.reason, escalation.detail)
     if outcome.created:  # newly queued (not a further reason on a queued conversation)

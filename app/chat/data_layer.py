@@ -279,8 +279,16 @@ def store_step(session: Session, step: StepDict) -> None:
             metadata_={}, created_at=utc_now(),
         )  # fmt: skip
         session.add(row)
+    first_seen = row.created_at
     apply_step(row, step)
+    if first_seen is not None and row.handled_at is not None:
+        row.created_at = first_seen  # a redelivered message keeps its place in the transcript
     repo.ensure_conversation(session, row.conversation_id).updated_at = utc_now()
+
+
+def thread_key(thread_id: str | None) -> str:
+    """The write-order key of a conversation's rows (see SupportDataLayer._write)."""
+    return f"thread:{thread_id or ''}"
 
 
 class SupportDataLayer(BaseDataLayer):
@@ -297,9 +305,12 @@ class SupportDataLayer(BaseDataLayer):
         # a thumbs down is a failure of the bot that counts towards escalation (app/handoff).
         self._on_feedback = on_feedback
         # Chainlit fires step writes as tasks it does not await (create, then update, of the
-        # same message). Running writes one at a time, in the order they were issued, keeps a
-        # late-starting create from overwriting the update that followed it.
-        self._write_order = asyncio.Lock()
+        # same message). Running a conversation's writes one at a time, in the order they were
+        # issued, keeps a late-starting create from overwriting the update that followed it;
+        # different conversations write in parallel (one lock for all made 50 customers wait
+        # seconds for each other).
+        self._order: dict[str, asyncio.Lock] = {}
+        self._queued: dict[str, int] = {}
 
     def _in_transaction(self, work: Callable[[Session], T]) -> T:
         with Session(self._engine, expire_on_commit=False) as session, session.begin():
@@ -308,9 +319,18 @@ class SupportDataLayer(BaseDataLayer):
     async def _read(self, work: Callable[[Session], T]) -> T:
         return await asyncio.to_thread(self._in_transaction, work)
 
-    async def _write(self, work: Callable[[Session], T]) -> T:
-        async with self._write_order:
-            return await asyncio.to_thread(self._in_transaction, work)
+    async def _write(self, key: str, work: Callable[[Session], T]) -> T:
+        """Run `work` in a transaction after the writes issued before it under `key` (a
+        conversation, usually)."""
+        lock = self._order.setdefault(key, asyncio.Lock())
+        self._queued[key] = self._queued.get(key, 0) + 1
+        try:
+            async with lock:
+                return await asyncio.to_thread(self._in_transaction, work)
+        finally:
+            self._queued[key] -= 1
+            if not self._queued[key]:
+                del self._queued[key], self._order[key]
 
     # Users ------------------------------------------------------------------------------
 
@@ -336,7 +356,7 @@ class SupportDataLayer(BaseDataLayer):
             session.flush()
             return persisted_user(customer)
 
-        return await self._write(work)
+        return await self._write(f"user:{user.identifier}", work)
 
     # Threads ----------------------------------------------------------------------------
 
@@ -362,7 +382,7 @@ class SupportDataLayer(BaseDataLayer):
                 conversation.tags = list(tags)
             conversation.updated_at = utc_now()
 
-        await self._write(work)
+        await self._write(thread_key(thread_id), work)
 
     async def get_thread(self, thread_id: str) -> ThreadDict | None:
         def work(session: Session) -> ThreadDict | None:
@@ -424,12 +444,14 @@ class SupportDataLayer(BaseDataLayer):
         def work(session: Session) -> None:
             repo.delete_conversation(session, conversation_id=thread_id)
 
-        await self._write(work)
+        await self._write(thread_key(thread_id), work)
 
     # Steps ------------------------------------------------------------------------------
 
     async def _store_step(self, step: StepDict) -> None:
-        await self._write(lambda session: store_step(session, step))
+        await self._write(
+            thread_key(step.get("threadId")), lambda session: store_step(session, step)
+        )
 
     @after_first_user_message
     async def create_step(self, step_dict: StepDict) -> None:
@@ -444,7 +466,7 @@ class SupportDataLayer(BaseDataLayer):
         def work(session: Session) -> None:
             repo.delete_message(session, message_id=step_id)
 
-        await self._write(work)
+        await self._write(f"step:{step_id}", work)
 
     async def get_favorite_steps(self, user_id: str) -> list[StepDict]:  # noqa: ARG002
         """Favourites are off in supportbot's Chainlit config; nothing is ever a favourite."""
@@ -470,25 +492,30 @@ class SupportDataLayer(BaseDataLayer):
             session.flush()
             return escalation_repo.mark_handled(session, step["id"])
 
-        return await self._write(work)
+        return await self._write(thread_key(step.get("threadId")), work)
 
-    async def record_citations(self, message_id: str, citations: Sequence[dict[str, Any]]) -> None:
-        """`conversations.record_citations`, once the message's pending writes have landed.
+    async def record_citations(
+        self, thread_id: str, message_id: str, citations: Sequence[dict[str, Any]]
+    ) -> None:
+        """`conversations.record_citations`, once the conversation's pending writes have
+        landed.
 
         A handler cannot wait for Chainlit's writes (`send()`/`update()` fire them as tasks),
         so a citation row written from its own session may race ahead of its message.
         """
         await self._after_pending_writes(
-            lambda session: repo.record_citations(session, message_id, citations)
+            thread_id, lambda session: repo.record_citations(session, message_id, citations)
         )
 
-    async def settled(self) -> None:
-        """Wait until the writes Chainlit has fired so far have landed."""
-        await self._after_pending_writes(lambda _session: None)
+    async def settled(self, thread_id: str) -> None:
+        """Wait until the writes Chainlit has fired so far for the conversation have landed."""
+        await self._after_pending_writes(thread_id, lambda _session: None)
 
-    async def _after_pending_writes(self, work: Callable[[Session], object]) -> None:
-        await asyncio.sleep(0)  # write tasks Chainlit has just created take the lock first
-        await self._write(work)
+    async def _after_pending_writes(
+        self, thread_id: str, work: Callable[[Session], object]
+    ) -> None:
+        await asyncio.sleep(0)  # write tasks Chainlit has just created queue first
+        await self._write(thread_key(thread_id), work)
 
     # Feedback ---------------------------------------------------------------------------
 
@@ -509,7 +536,7 @@ class SupportDataLayer(BaseDataLayer):
             session.flush()
             return row.id, message.conversation_id
 
-        feedback_id, conversation_id = await self._write(work)
+        feedback_id, conversation_id = await self._write(f"feedback:{feedback.forId}", work)
         if self._on_feedback is not None:
             await self._on_feedback(conversation_id, int(feedback.value))
         return feedback_id
@@ -520,7 +547,7 @@ class SupportDataLayer(BaseDataLayer):
             if row is not None:
                 session.delete(row)
 
-        await self._write(work)
+        await self._write(f"feedback:{feedback_id}", work)
         return True
 
     # Elements ---------------------------------------------------------------------------
@@ -552,7 +579,7 @@ class SupportDataLayer(BaseDataLayer):
             row.page = fields.get("page")
             row.props = dict(fields.get("props") or {})
 
-        await self._write(work)
+        await self._write(thread_key(fields.get("threadId")), work)
 
     async def get_element(self, thread_id: str, element_id: str) -> ElementDict | None:
         def work(session: Session) -> ElementDict | None:
@@ -570,7 +597,7 @@ class SupportDataLayer(BaseDataLayer):
             if row is not None and (thread_id is None or row.conversation_id == thread_id):
                 session.delete(row)
 
-        await self._write(work)
+        await self._write(thread_key(thread_id) if thread_id else f"element:{element_id}", work)
 
     # Lifecycle --------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from app.config import ConsoleSettings, HandoffSettings
 from app.db import escalations as repo
 from app.db.models import Agent, Conversation, Escalation, Message, utc_now
 from app.errors import AppError
+from app.handoff import machine
 from app.handoff.brief import BriefTurn, build_brief, effective_priority
 from app.handoff.machine import HandoffState, Move, next_state
 from app.handoff.views import (
@@ -106,6 +107,24 @@ class Handoff:
         def work(session: Session) -> HandoffState:
             conversation = session.get(Conversation, conversation_id)
             return cast(HandoffState, conversation.status) if conversation else "bot"
+
+        return await self._run(work)
+
+    async def bot_may_answer(self, conversation_id: str, sent_at: datetime | None = None) -> bool:
+        """Whether the bot answers a customer message sent at `sent_at`: not while a person
+        owns the conversation, nor when the message was written while one did (it reached
+        the bot only after they resolved: it was meant for them, and they have seen it)."""
+
+        def work(session: Session) -> bool:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                return True
+            if not machine.bot_may_answer(conversation.status):
+                return False
+            escalation = repo.escalation_of(session, conversation_id)
+            if sent_at is None or escalation is None or escalation.resolved_at is None:
+                return True
+            return not (escalation.queued_at <= sent_at < escalation.resolved_at)
 
         return await self._run(work)
 

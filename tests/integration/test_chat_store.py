@@ -277,7 +277,7 @@ def test_citations_written_through_the_layer_wait_for_fired_step_writes(
         reply = asyncio.create_task(
             layer.update_step(message("r", "t", "assistant_message", "A", at))
         )
-        await layer.record_citations("r", [citation(1, "ap.md")])
+        await layer.record_citations("t", "r", [citation(1, "ap.md")])
         await reply
 
     asyncio.run(scenario())
