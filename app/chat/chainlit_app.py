@@ -12,6 +12,7 @@ passages and links go through `app.render`.
 
 from __future__ import annotations
 
+import asyncio
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -87,7 +88,8 @@ async def answer_message(message: cl.Message) -> None:
     thread_id = message.thread_id
     if not await chat.handoff.bot_may_answer(thread_id, parse_time(message.created_at)):
         # A person has it: the bot keeps quiet; the console gets the message and its triage.
-        turn = chat.pipeline.triage(message.content, tuple(history))
+        # In a worker thread: spaCy and the embedding model would hold up every other chat.
+        turn = await asyncio.to_thread(chat.pipeline.triage, message.content, tuple(history))
         await chat.handoff.record_customer_turn(thread_id, message.id, turn.to_json(), None)
         history.append(Turn("customer", message.content))
         cl.user_session.set(HISTORY_KEY, history[-_HISTORY_TURNS:])

@@ -106,7 +106,8 @@ _FAILURE = _rx(
     r"|(?<!i )(?<!we )(?<!i've )(?<!we've )lost (?:my|our|the)|losing (?:my|our)|missing"
     r"|never (?:arrived|came|showed|turned up|got|received|delivered|answered|called)"
     r"|(?:hasn't|has not|haven't|have not|hadn't|didn't|did not|not yet|still not) (?:been )?"
-    r"(?:arrived|come|received|delivered|refunded|fixed|resolved|credited|processed|heard|got)"
+    r"(?:arrived|come|received|delivered|refunded|fixed|resolved|credited|processed|heard|hear"
+    r"|got|rebooked|rescheduled|replaced|repaired|returned|contacted|called back)"
     r"|not (?:working|delivered|received|arrived|fixed|resolved|refunded|loading|connecting)"
     r"|(?:doesn't|does not|didn't|did not|won't|will not|isn't|is not|aren't) (?:seem to )?"
     r"(?:work|load|connect|open|start|turn on|charge)(?:ing)?\b"
@@ -137,7 +138,7 @@ _NEGLECT = _rx(
     r"|without (?:any |a )?(?:warning|notice|explanation|reason|apology|update)"
     r"|on hold|hung up|ignor(?:ed|ing)"
     r"|(?:didn't|did not|never|won't|wouldn't|doesn't|don't) (?:even )?(?:bother|care|listen"
-    r"|respond|reply|answer|call|get back|show up|turn up|apologi[sz]e)"
+    r"|respond|reply|answer|call|get back|show up|turn up|apologi[sz]e|help|helped)"
     r"|keeps? getting (?:automated|the same)|(?:round|around) in circles|passed (?:around|from)"
     r"|can't get (?:through|hold|an answer|a straight answer|anyone)"
     r"|still no (?:\w+ )?(?:reply|response|answer|update|word)"
@@ -179,7 +180,8 @@ _DISSATISFIED = _rx(
     r"|insulting|a joke|rubbish|junk|useless|terrible|awful|horrible|worst|incompetent"
     r"|clueless|nightmare|scam|rip[- ]?off|waste of|wasted|costing me|cost me|rude|unhelpful"
     r"|unprofessional|sucks?|garbage|trash|hopeless|inexcusable|dangerous|no clue|zero clue"
-    r"|drop(?:ped)? the ball|epic ?fail|fail|inconvenien\w*|not (?:very )?helpful|stinks?"
+    r"|drop(?:ped)? the ball|epic ?fail|fail|inconvenien\w*|stinks?"
+    r"|(?:isn't|is not|wasn't|was not|not) (?:very |actually |really |at all )?helpful"
     r"|unreliable|disorgani[sz]ed|poorly|shame|not cool|no excuse|deceptive|dishonest|lied"
     r"|lying|liars?|misled|false advertising|(?:doesn't|does not) excuse"
     r"|(?:isn't|is not|wasn't|was not|not) good enough)\b|#\w*fail\b"
@@ -217,7 +219,9 @@ _CHURN = _rx(
     r"|report (?:you|this) to|(?:another|a different|other) (?:airline|bank|provider|company"
     r"|carrier|network|courier|service|hotel|restaurant|app|store|shop) (?:next time|from now on"
     r"|instead)|from now on|(?:find|use|try|choose|go with|book with|fly with) (?:another|other"
-    r"|a different) \w+)"
+    r"|a different) \w+"
+    r"|(?:i'm|i am|we're|we are) (?:officially |so |totally )?done with (?:you|this|your)"
+    r"|(?:i'm|i am|we're|we are) officially done)"
 )
 # Questions that are really reproaches.
 _RHETORICAL = _rx(
@@ -557,9 +561,13 @@ class Triager:
     def __init__(self, catalog: ProductCatalog | None = None, embedder: Embedder | None = None):
         self._catalog = catalog
         self._prototypes = ComplaintPrototypes(embedder) if embedder is not None else None
+        # Callers may triage from worker threads; spaCy's pipeline is not documented as
+        # thread-safe, so one turn is triaged at a time.
+        self._lock = threading.Lock()
 
     def __call__(self, text: str, history: Sequence[Turn] = ()) -> Triage:
-        return triage(text, history, self._catalog, prototypes=self._prototypes)
+        with self._lock:
+            return triage(text, history, self._catalog, prototypes=self._prototypes)
 
     def warm(self) -> None:
         """Load VADER and spaCy now rather than on the first customer's message."""
