@@ -24,9 +24,14 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`; creates the folder of a SQLite file if needed."""
     url = normalize_url(url)
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, object] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Conversations write in parallel (app.chat.data_layer); SQLite lets one writer in at
+        # a time and makes the others wait up to this long instead of the default 5 s.
+        connect_args["timeout"] = 30
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 def alembic_config(url: str) -> Config:
