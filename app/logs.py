@@ -137,3 +137,6 @@ def configure_logging(settings: LogSettings) -> None:
         for old in list(logger.handlers):
             logger.removeHandler(old)
         logger.propagate = True
+        # A library's dictConfig (uvicorn's, alembic's) may have left it disabled or filtered.
+        logger.disabled = False
+        logger.setLevel(logging.NOTSET)

@@ -1,8 +1,8 @@
 """Topics the company reserves for people: the bot hands these over instead of answering.
 
-Refunds and compensation, anything legal, and anything that could hurt someone. The lists are
-deliberately narrow (a customer asking how to *reset* a device is not a safety matter); a
-company changes them here.
+Requests for refunds or compensation, anything legal, and anything that could hurt someone.
+The lists are deliberately narrow (a customer asking how to *reset* a device is not a safety
+matter); a company changes them here.
 """
 
 from __future__ import annotations
@@ -33,9 +33,13 @@ _TOPICS: tuple[tuple[PolicyTopic, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        # Asking for money back, not asking how refunds work ("how long do refunds take?"
+        # is answered from the knowledge base).
         "refund",
         re.compile(
-            r"\b(refund\w*|money back|chargeback|charge back|compensat\w*|reimburs\w*)\b",
+            r"\b((want|need|demand|request|requesting|get|give|issue|expect|asking for|ask for)"
+            r"\b.{0,25}\b(refund|money back|compensation)|refund (me|us|my|the)|my money back|"
+            r"chargeback|charge back|compensat(e|ion) (me|us|for)|reimburse (me|us))\b",
             re.IGNORECASE,
         ),
     ),

@@ -34,6 +34,7 @@ def test_state_table_allows_the_handoff_and_refuses_the_rest() -> None:
     [
         ("I want my money back for this AP-2", "refund"),
         ("Can I get a refund?", "refund"),
+        ("How long do refunds take?", None),  # how refunds work: the knowledge base answers
         ("the power brick is sparking", "safety"),
         ("there is a burning smell from the switch", "safety"),
         ("my solicitor will be in touch", "legal"),
