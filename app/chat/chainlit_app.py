@@ -25,7 +25,6 @@ from app.chat import runtime
 from app.chat.data_layer import SupportDataLayer, parse_time
 from app.chat.identity import COOKIE_NAME, identifier, verify
 from app.errors import AppError
-from app.handoff.machine import bot_may_answer
 from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
 from app.pipeline.types import Answer, Citation, Escalation, Turn
 from app.render import inert, safe_url
@@ -146,7 +145,7 @@ async def talk_to_person(action: cl.Action) -> None:
     await action.remove()
     chat = runtime.current()
     thread_id = cl.context.session.thread_id
-    if bot_may_answer(await chat.handoff.state_of(thread_id)):
+    if await chat.handoff.bot_may_answer(thread_id):
         author = chat.settings.chat.assistant_name
         await cl.Message(content=inert(HANDOFF_TEXT), author=author).send()
         asked = Escalation("asked_for_human", "The customer asked for a person.")
@@ -164,7 +163,7 @@ async def _after_failure(thread_id: str) -> None:
     """The bot failed the customer (no answer, thumbs down): twice escalates."""
     handoff = runtime.current().handoff
     await _store().settled(thread_id)  # the failure just recorded is in the count
-    if await handoff.failures(thread_id) >= 2 and bot_may_answer(await handoff.state_of(thread_id)):
+    if await handoff.failures(thread_id) >= 2 and await handoff.bot_may_answer(thread_id):
         await _escalate(
             thread_id,
             Escalation("repeated_failure", "The bot failed twice (no answer or thumbs down)."),

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 
 from app.db import conversations as repo
 from app.db import escalations as escalation_repo
+from app.db.engine import in_thread_transaction
 from app.db.models import Conversation, Customer, Element, Feedback, Message, utc_now
 from app.errors import AppError
 from app.render import inert
@@ -312,12 +313,8 @@ class SupportDataLayer(BaseDataLayer):
         self._order: dict[str, asyncio.Lock] = {}
         self._queued: dict[str, int] = {}
 
-    def _in_transaction(self, work: Callable[[Session], T]) -> T:
-        with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            return work(session)
-
     async def _read(self, work: Callable[[Session], T]) -> T:
-        return await asyncio.to_thread(self._in_transaction, work)
+        return await in_thread_transaction(self._engine, work)
 
     async def _write(self, key: str, work: Callable[[Session], T]) -> T:
         """Run `work` in a transaction after the writes issued before it under `key` (a
@@ -326,7 +323,7 @@ class SupportDataLayer(BaseDataLayer):
         self._queued[key] = self._queued.get(key, 0) + 1
         try:
             async with lock:
-                return await asyncio.to_thread(self._in_transaction, work)
+                return await in_thread_transaction(self._engine, work)
         finally:
             self._queued[key] -= 1
             if not self._queued[key]:

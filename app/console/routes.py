@@ -66,7 +66,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.config import Settings
@@ -165,7 +164,7 @@ def console_router(settings: Settings) -> APIRouter:
         view = await view_or_error(request, user, conversation_id, page=True)
         if isinstance(view, Response):
             return view
-        agents = await active_agents(auth.engine_of(request)) if user.may("supervisor") else []
+        agents = await assignable_agents(request, user)
         body = conversation_page(
             user, view, agents=agents, client_id=str(uuid.uuid4()), max_reply_chars=max_reply
         )
@@ -180,7 +179,7 @@ def console_router(settings: Settings) -> APIRouter:
         view = await view_or_error(request, user, conversation_id, page=False)
         if isinstance(view, Response):
             return view
-        agents = await active_agents(auth.engine_of(request)) if user.may("supervisor") else []
+        agents = await assignable_agents(request, user)
         return fragment_response(conversation_region(user, view, agents=agents))
 
     @router.get("/api/conversations/{conversation_id}")
@@ -334,11 +333,14 @@ def refusal(
     )
 
 
-async def active_agents(engine: Engine) -> list[tuple[str, str]]:
-    """(id, "Name (username)") of the agents a conversation can be assigned to."""
+async def assignable_agents(request: Request, user: ConsoleUser) -> list[tuple[str, str]]:
+    """(id, "Name (username)") of the agents a supervisor can assign a conversation to; an
+    agent, who cannot assign, gets none."""
+    if not user.may("supervisor"):
+        return []
 
     def work() -> list[tuple[str, str]]:
-        with Session(engine) as session:
+        with Session(auth.engine_of(request)) as session:
             return [
                 (a.id, f"{a.display_name} ({a.username})")
                 for a in db_agents.list_agents(session, include_inactive=False)

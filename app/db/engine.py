@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -32,6 +38,18 @@ def make_engine(url: str) -> Engine:
         # a time and makes the others wait up to this long instead of the default 5 s.
         connect_args["timeout"] = 30
     return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+
+
+def in_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run `work` in one transaction of its own session (committed if it returns). Rows it
+    returns stay readable after the session closes."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        return work(session)
+
+
+async def in_thread_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+    """`in_transaction` in a worker thread, for async callers (the chat, the handoff)."""
+    return await asyncio.to_thread(in_transaction, engine, work)
 
 
 def alembic_config(url: str) -> Config:

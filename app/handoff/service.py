@@ -1,18 +1,18 @@
 """The handoff between the bot and people: one object the chat and the console both call.
 
-Every method does its database work in one transaction (in a worker thread) and publishes
-on the bus only after the commit, so whatever an event points at is already stored: an agent
-reply is stored before it is pushed, and a customer who reconnects reads the same rows. State
-changes go through `app.handoff.machine`; see README.md in this folder for the whole picture.
+Every method does its database work in one transaction (in a worker thread), builds there
+the events that announce it, and publishes them on the bus only after the commit, so whatever
+an event points at is already stored: an agent reply is stored before it is pushed, and a
+customer who reconnects reads the same rows. State changes go through `app.handoff.machine`;
+see README.md in this folder for the whole picture.
 """
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from app.config import ConsoleSettings, HandoffSettings
 from app.db import escalations as repo
+from app.db.engine import in_thread_transaction
 from app.db.models import Agent, Conversation, Escalation, Message, utc_now
 from app.errors import AppError
 from app.handoff import machine
 from app.handoff.brief import BriefTurn, build_brief, effective_priority
-from app.handoff.machine import HandoffState, Move, next_state
+from app.handoff.machine import Move, next_state
 from app.handoff.views import (
     Actor,
     AuditView,
@@ -88,27 +89,14 @@ class Handoff:
 
     # --- plumbing -----------------------------------------------------------------------
 
-    def _in_transaction(self, work: Callable[[Session], T]) -> T:
-        with Session(self._engine, expire_on_commit=False) as session, session.begin():
-            return work(session)
-
     async def _run(self, work: Callable[[Session], T]) -> T:
-        return await asyncio.to_thread(self._in_transaction, work)
+        return await in_thread_transaction(self._engine, work)
 
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
             await self.bus.publish(event)
 
     # --- the chat's side ----------------------------------------------------------------
-
-    async def state_of(self, conversation_id: str) -> HandoffState:
-        """Who owns the conversation now ("bot" for one not stored yet)."""
-
-        def work(session: Session) -> HandoffState:
-            conversation = session.get(Conversation, conversation_id)
-            return cast(HandoffState, conversation.status) if conversation else "bot"
-
-        return await self._run(work)
 
     async def bot_may_answer(self, conversation_id: str, sent_at: datetime | None = None) -> bool:
         """Whether the bot answers a customer message sent at `sent_at`: not while a person
@@ -134,25 +122,19 @@ class Handoff:
         """Keep a customer turn's triage with the message; refresh an open escalation's brief
         (a new order number, a worse mood) and tell the console."""
 
-        def work(session: Session) -> bool:
+        def work(session: Session) -> list[Event]:
             message = session.get(Message, message_id)
             if message is not None:
                 extra = {"triage": triage, **({"policy_topic": topic} if topic else {})}
                 message.metadata_ = {**(message.metadata_ or {}), **extra}
+            events = [_message_event(conversation_id, message_id, "customer")]
             escalation = repo.escalation_of(session, conversation_id)
-            if escalation is None or escalation.state not in repo.OPEN_STATES:
-                return False
-            self._refresh_brief(session, escalation, escalation.reasons)
-            return True
+            if escalation is not None and escalation.state in repo.OPEN_STATES:
+                self._refresh_brief(session, escalation, escalation.reasons)
+                events.append(_escalation_event(escalation))
+            return events
 
-        escalated = await self._run(work)
-        events: list[Event] = [
-            {"kind": "message", "conversation_id": conversation_id, "message_id": message_id,
-             "role": "customer"},
-        ]  # fmt: skip
-        if escalated:
-            events.append(await self._escalation_event(conversation_id))
-        await self._publish(events)
+        await self._publish(await self._run(work))
 
     async def failures(self, conversation_id: str) -> int:
         """Abstentions and thumbs down so far in the conversation."""
@@ -165,7 +147,7 @@ class Handoff:
         refreshes the brief; a resolved escalation is reopened. A new queueing tells the
         customer what happens next (a system message, pushed like an agent's)."""
 
-        def work(session: Session) -> tuple[EscalationOutcome, str | None]:
+        def work(session: Session) -> tuple[EscalationOutcome, list[Event]]:
             conversation = repo.lock_conversation(session, conversation_id)
             state = next_state(conversation.status, "escalate")
             escalation = repo.escalation_of(session, conversation_id)
@@ -187,7 +169,7 @@ class Handoff:
                 escalation.queued_at = now
             self._refresh_brief(session, escalation, [*escalation.reasons, reason])
             repo.set_handoff_state(session, conversation, state)
-            notice_id = None
+            events = [_escalation_event(escalation)]
             if created:
                 repo.audit(
                     session, action="escalated", conversation_id=conversation_id,
@@ -196,15 +178,13 @@ class Handoff:
                 notice_id = self._system_message(
                     session, conversation_id, queued_text(self._settings.expected_wait)
                 )
-            return EscalationOutcome(created, state, escalation.priority), notice_id
+                events.append(_message_event(conversation_id, notice_id, "system"))
+            return EscalationOutcome(created, state, escalation.priority), events
 
         try:
-            outcome, notice_id = await self._run(work)
+            outcome, events = await self._run(work)
         except IntegrityError:  # escalated at the same moment by another turn: now it exists
-            outcome, notice_id = await self._run(work)
-        events = [await self._escalation_event(conversation_id)]
-        if notice_id:
-            events.append(_message_event(conversation_id, notice_id, "system"))
+            outcome, events = await self._run(work)
         await self._publish(events)
         return outcome
 
@@ -367,7 +347,7 @@ class Handoff:
     # --- moves --------------------------------------------------------------------------
 
     async def _take(self, actor: Actor, conversation_id: str, agent_id: str, move: Move) -> None:
-        def work(session: Session) -> str | None:
+        def work(session: Session) -> list[Event]:
             conversation = repo.lock_conversation(session, conversation_id)
             state = next_state(conversation.status, move)
             agent = session.get(Agent, agent_id)
@@ -375,7 +355,7 @@ class Handoff:
                 raise AppError("not_found", f"no active agent with id {agent_id!r}")
             escalation = _require_escalation(session, conversation_id)
             if escalation.assigned_agent_id == agent_id:
-                return None  # already theirs: nothing to do, nothing to announce
+                return []  # already theirs: nothing to do, nothing to announce
             previous = escalation.assigned_agent_id
             escalation.state, escalation.assigned_agent_id = "assigned", agent_id
             escalation.assigned_at = escalation.updated_at = utc_now()
@@ -385,19 +365,18 @@ class Handoff:
                 session, action=action, agent_id=actor.agent_id, conversation_id=conversation_id,
                 detail={"to": agent_id, **({"from": previous} if previous else {})},
             )  # fmt: skip
-            return self._system_message(session, conversation_id, joined_text(agent.display_name))
-
-        notice_id = await self._run(work)
-        if notice_id:
-            await self._publish(
-                [
-                    await self._escalation_event(conversation_id),
-                    _message_event(conversation_id, notice_id, "system"),
-                ]
+            notice_id = self._system_message(
+                session, conversation_id, joined_text(agent.display_name)
             )
+            return [
+                _escalation_event(escalation),
+                _message_event(conversation_id, notice_id, "system"),
+            ]
+
+        await self._publish(await self._run(work))
 
     async def _give_up(self, actor: Actor, conversation_id: str, move: Move) -> None:
-        def work(session: Session) -> str | None:
+        def work(session: Session) -> list[Event]:
             conversation = repo.lock_conversation(session, conversation_id)
             state = next_state(conversation.status, move)
             escalation = _require_escalation(session, conversation_id)
@@ -416,18 +395,16 @@ class Handoff:
             repo.audit(
                 session, action=action, agent_id=actor.agent_id, conversation_id=conversation_id
             )
-            if move == "release":
-                return None
-            words = resolved_text if move == "resolve" else returned_text
-            return self._system_message(
-                session, conversation_id, words(actor.display_name, self._assistant)
-            )
+            events = [_escalation_event(escalation)]
+            if move != "release":
+                words = resolved_text if move == "resolve" else returned_text
+                notice_id = self._system_message(
+                    session, conversation_id, words(actor.display_name, self._assistant)
+                )
+                events.append(_message_event(conversation_id, notice_id, "system"))
+            return events
 
-        notice_id = await self._run(work)
-        events = [await self._escalation_event(conversation_id)]
-        if notice_id:
-            events.append(_message_event(conversation_id, notice_id, "system"))
-        await self._publish(events)
+        await self._publish(await self._run(work))
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -459,18 +436,6 @@ class Handoff:
         escalation.entities, escalation.sentiment = brief.entities, brief.sentiment
         escalation.priority = brief.priority
         escalation.updated_at = utc_now()
-
-    async def _escalation_event(self, conversation_id: str) -> Event:
-        def work(session: Session) -> Event:
-            escalation = repo.escalation_of(session, conversation_id)
-            return {
-                "kind": "escalation",
-                "conversation_id": conversation_id,
-                "state": escalation.state if escalation else None,
-                "priority": escalation.priority if escalation else None,
-            }
-
-        return await self._run(work)
 
     def _queue_item(
         self,
@@ -554,6 +519,16 @@ def _message_view(message: Message, citations: Sequence[Any]) -> MessageView:
         ],
         triage=(message.metadata_ or {}).get("triage"),
     )
+
+
+def _escalation_event(escalation: Escalation) -> Event:
+    """Built in the transaction that changed the escalation, published after its commit."""
+    return {
+        "kind": "escalation",
+        "conversation_id": escalation.conversation_id,
+        "state": escalation.state,
+        "priority": escalation.priority,
+    }
 
 
 def _message_event(conversation_id: str, message_id: str, role: str) -> Event:

@@ -69,16 +69,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextmanager
-def serve(home: Path, data_dir: Path, **env: str) -> Iterator[str]:
-    """Ingest `data_dir` into `home`, start the app on a free port, yield its base URL."""
-    port = free_port()
-    environment = {
+def app_environment(home: Path, data_dir: Path, **env: str) -> dict[str, str]:
+    """The environment of an app process (or a CLI command) on `home` and `data_dir`."""
+    return {
         **os.environ,
         "SUPPORTBOT_HOME": str(home),
         "SUPPORTBOT_DATA_DIR": str(data_dir),
         **env,
     }
+
+
+def create_agent(
+    home: Path, data_dir: Path, username: str, password: str, *, name: str, **env: str
+) -> None:
+    """A console login (role agent) made as an operator would: `supportbot agents create`."""
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "agents", "create", username, "--role", "agent",
+         "--name", name, "--password-stdin"],
+        input=f"{password}\n".encode(),
+        env=app_environment(home, data_dir, **env),
+        cwd=REPO, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+@contextmanager
+def serve(home: Path, data_dir: Path, **env: str) -> Iterator[str]:
+    """Ingest `data_dir` into `home`, start the app on a free port, yield its base URL."""
+    port = free_port()
+    environment = app_environment(home, data_dir, **env)
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run([*cli, "ingest"], env=environment, cwd=REPO, check=True, capture_output=True)
     log = (home / "serve.log").open("wb")

@@ -3,17 +3,15 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
 
 from tests.integration.chat_server import serve, write_access_point_corpus
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HOSTILE = (
     "<img src=https://evil.example/pixel.png onerror=alert(1)> <script>alert(2)</script> "
     "[click me](javascript:alert(3)) ![x](https://evil.example/x.png) reset AP-1?"
@@ -37,18 +35,6 @@ def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
     home = tmp_path_factory.mktemp("browser-home")
     with serve(home, data) as base:
         yield base, home
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/install --dev installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def _ask(page: Page, question: str) -> None:

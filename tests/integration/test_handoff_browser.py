@@ -9,12 +9,7 @@ its pages are only driven with locators and `expect`.
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import (
@@ -24,12 +19,10 @@ from playwright.sync_api import (
     Frame,
     Page,
     expect,
-    sync_playwright,
 )
 
-from tests.integration.chat_server import REPO, serve, write_access_point_corpus
+from tests.integration.chat_server import create_agent, serve, write_access_point_corpus
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WAIT = 30_000  # ms: generous, the machine is shared
 
 AGENT_PASSWORD = "a long password 123"
@@ -48,29 +41,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = write_access_point_corpus(tmp_path_factory.mktemp("handoff-data"), starter="Reset")
     home = tmp_path_factory.mktemp("handoff-home")
     with serve(home, data) as base:
-        environment = {**os.environ, "SUPPORTBOT_HOME": str(home), "SUPPORTBOT_DATA_DIR": str(data)}
-        subprocess.run(
-            [sys.executable, "-m", "app.cli", "agents", "create", "ana", "--role", "agent",
-             "--name", "Ana", "--password-stdin"],
-            input=f"{AGENT_PASSWORD}\n".encode(),
-            env=environment,
-            cwd=REPO,
-            check=True,
-            capture_output=True,
-        )  # fmt: skip
+        create_agent(home, data, "ana", AGENT_PASSWORD, name="Ana")
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/install --dev installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 class Watch:

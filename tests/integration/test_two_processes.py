@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.chat_server import REPO, ChatClient, serve, write_access_point_corpus
+from tests.integration.chat_server import (
+    ChatClient,
+    create_agent,
+    serve,
+    write_access_point_corpus,
+)
 from tests.integration.conftest import fresh_postgres_database
 from tests.integration.console_client import login
 
@@ -34,19 +35,8 @@ def two_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, st
         homes = [tmp_path_factory.mktemp(f"home{i}") for i in (1, 2)]
         chat = stack.enter_context(serve(homes[0], data, **env))
         console = stack.enter_context(serve(homes[1], data, **env))
-        _create_agent(homes[1], data, env)
+        create_agent(homes[1], data, "ana", PASSWORD, name="Ana", **env)
         yield chat, console
-
-
-def _create_agent(home: Path, data: Path, env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "app.cli", "agents", "create", "ana", "--role", "agent",
-         "--name", "Ana", "--password-stdin"],
-        input=f"{PASSWORD}\n".encode(),
-        env={**os.environ, "SUPPORTBOT_HOME": str(home),
-             "SUPPORTBOT_DATA_DIR": str(data), **env},
-        cwd=REPO, check=True, capture_output=True,
-    )  # fmt: skip
 
 
 class EventStream:
