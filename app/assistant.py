@@ -27,12 +27,30 @@ def load_catalog(root: Path) -> ProductCatalog:
 
 
 def make_generator(settings: Settings) -> Generator | None:
-    """The configured model server's generator; None means the extractive default."""
+    """The configured model server's generator; None means the extractive default.
+
+    With a routing endpoint configured, the small model hands the questions it is unsure of
+    to the larger one (app/pipeline/generators/routing.py).
+    """
     if not settings.model.base_url:
         return None
+    from app.db.engine import make_engine
+    from app.db.promotions import PromotedModelName
     from app.pipeline.generators.vllm import VllmGenerator
 
-    return VllmGenerator(settings.model)
+    # `supportbot finetune promote` switches the model by a database row, not by settings.
+    promoted = PromotedModelName(make_engine(settings.resolved_database_url), settings.model.name)
+    small = VllmGenerator(settings.model, model_name=promoted)
+    if not settings.routing.base_url:
+        return small
+    from app.pipeline.generators.routing import RoutingGenerator
+
+    return RoutingGenerator(
+        small,
+        VllmGenerator(settings.routing, route="large"),
+        min_confidence=settings.routing.min_confidence,
+        probe_tokens=settings.routing.probe_tokens,
+    )
 
 
 def build_pipeline(

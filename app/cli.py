@@ -82,6 +82,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             settings=settings,
             embedder_factory=lambda: _embedder(settings),
             progress=_progress_bar,
+            rebuild=args.rebuild,
         )
         report.save(settings.reports_dir)
         _record_run(settings, report.summary())
@@ -423,6 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = sub.add_parser("ingest", help="index support sources (incremental)")
     ingest.add_argument("paths", nargs="*", help="files or folders (default: data/)")
     ingest.add_argument("--json", action="store_true", help="print the summary as JSON last")
+    ingest.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="index PATHs from scratch into a new index and switch to it when complete "
+        "(re-embeds everything; drops what came from other folders)",
+    )
     ingest.set_defaults(func=cmd_ingest)
 
     search = sub.add_parser("search", help="show the passages retrieved for a query")
@@ -504,6 +511,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     schedule.add_argument("--now", action="store_true", help="also run once at start")
     schedule.set_defaults(func=cmd_schedule_ingest)
+
+    from app.finetune.cli import add_commands as add_finetune_commands
+
+    add_finetune_commands(sub, _settings, _embedder)
 
     serve = sub.add_parser("serve", help="serve the web app on the configured index")
     serve.add_argument("--host", default="127.0.0.1")

@@ -105,6 +105,18 @@ class ModelSettings(BaseModel):
     extra_body: dict[str, Any] = {}
 
 
+class RoutingSettings(ModelSettings):
+    """An optional second, larger OpenAI-compatible endpoint for the questions the small model
+    is unsure of (app/pipeline/generators/routing.py). No `base_url`: no routing."""
+
+    name: str = "large"
+    # The small model's mean token probability over its opening below which the larger
+    # model answers instead (0 never routes, 1 nearly always does).
+    min_confidence: float = Field(0.6, ge=0, le=1)
+    probe_tokens: int = Field(16, ge=1, le=256)  # the opening judged, held back meanwhile
+    classify_intent: bool = False  # the small model classifies; this one only answers
+
+
 class ChatSettings(BaseModel):
     """The customer chat (Chainlit, mounted at /chat) and its website widget."""
 
@@ -177,6 +189,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     model: ModelSettings = ModelSettings()
+    routing: RoutingSettings = RoutingSettings()
     chat: ChatSettings = ChatSettings()
     handoff: HandoffSettings = HandoffSettings()
     console: ConsoleSettings = ConsoleSettings()

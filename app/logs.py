@@ -12,15 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from app.config import LogSettings
-
-# Imported rather than rewritten: what triage recognises as an identifier is what we hide.
-from app.pipeline.triage import _EMAIL, _ORDER, _PHONE, _SERIAL_BARE, _SERIAL_NAMED
+from app.redaction import redact
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
@@ -29,39 +26,6 @@ _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
     "taskName",
     "color_message",
 }
-
-
-def _replace_groups(pattern: re.Pattern[str], text: str, label: str) -> str:
-    """Replace the identifier a pattern captured (its groups), keeping the words around it."""
-
-    def swap(match: re.Match[str]) -> str:
-        spans = [match.span(g) for g in range(1, (pattern.groups or 0) + 1) if match.group(g)]
-        if not spans:
-            return label
-        whole, start = match.group(), match.start()
-        out, last = [], 0
-        for a, b in spans:
-            out += [whole[last : a - start], label]
-            last = b - start
-        return "".join([*out, whole[last:]])
-
-    return pattern.sub(swap, text)
-
-
-def _phone(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    national = match.group().startswith("0")
-    plausible = (10 <= len(digits) <= 11) if national else (7 <= len(digits) <= 15)
-    return "[phone]" if plausible else match.group()
-
-
-def redact(text: str) -> str:
-    """`text` with e-mail addresses, phone numbers, serial and order numbers replaced."""
-    text = _EMAIL.sub("[email]", text)
-    text = _replace_groups(_ORDER, text, "[order]")
-    text = _replace_groups(_SERIAL_NAMED, text, "[serial]")
-    text = _PHONE.sub(_phone, text)
-    return _SERIAL_BARE.sub("[serial]", text)
 
 
 def _redact_value(value: Any) -> Any:

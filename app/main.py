@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
         metrics = Metrics(engine)
         app.state.engine, app.state.handoff = engine, handoff
         app.state.reader, app.state.metrics = reader, metrics
+        app.state.embedder = embedder  # the console's insights group questions with it
         starters = runtime.load_starters(settings)
         runtime.install(
             runtime.ChatRuntime(settings, pipeline, engine, secret, starters, handoff, metrics)

@@ -1,6 +1,7 @@
 """Prometheus metrics of one app process, served at /metrics.
 
-Recorded where a turn ends (the chat handler calls `observe_answer`, `first_token_clock`,
+Recorded where a turn ends (the chat handler calls `observe_answer`, which also counts each
+route's tokens and seconds and the routing decision, `first_token_clock`,
 `count_escalation`, `count_feedback`), never inside the pipeline, which stays free of them.
 The two rates operators watch, deflection and thumbs up, are read from the database at scrape
 time, so they are the same whichever process is scraped and survive restarts:
@@ -9,7 +10,8 @@ time, so they are the same whichever process is scraped and survive restarts:
   person, over all conversations in which a customer wrote;
 - thumbs-up ratio: thumbs up over all thumbs given (a changed vote counts as changed).
 
-Labels are fixed small sets (answer kinds, escalation reasons, vote values): nothing a
+Labels are fixed small sets (answer kinds, escalation reasons, vote values, routes and
+routing reasons): nothing a
 customer typed, and no identifier, ever becomes a label, so /metrics shows no personal data.
 Each app gets its own registry (no process-wide state): tests build several apps.
 """
@@ -88,6 +90,25 @@ class Metrics:
         self.feedback = Counter(
             "supportbot_feedback", "Thumbs given on answers.", ["value"], registry=r
         )
+        self.routing_decisions = Counter(
+            "supportbot_routing_decisions",
+            "Model answers by the route that wrote them (small or large model) and why.",
+            ["route", "reason"],
+            registry=r,
+        )
+        self.route_seconds = Histogram(
+            "supportbot_route_seconds",
+            "Time one route's model spent on an answer (an abandoned opening included).",
+            ["route"],
+            buckets=_ANSWER_BUCKETS,
+            registry=r,
+        )
+        self.route_tokens = Counter(
+            "supportbot_route_tokens",
+            "Tokens by route and kind (prompt or completion), as the model servers count them.",
+            ["route", "kind"],
+            registry=r,
+        )
         if engine is not None:
             r.register(_DatabaseGauges(engine))
 
@@ -101,6 +122,12 @@ class Metrics:
             self.retrieval_seconds.observe(timings["retrieval_ms"] / 1000)
         if answer.notice and answer.generator == "extractive" and answer.kind == "answer":
             self.fallbacks.inc()
+        if answer.routing is not None:
+            self.routing_decisions.labels(answer.routing.route, answer.routing.reason).inc()
+        for route, spent in answer.usage.items():
+            self.route_seconds.labels(route).observe(spent.seconds)
+            self.route_tokens.labels(route, "prompt").inc(spent.prompt_tokens)
+            self.route_tokens.labels(route, "completion").inc(spent.completion_tokens)
 
     def first_token_clock(self) -> FirstTokenClock:
         """Start timing a customer message; call `.text()` on every piece of answer shown."""

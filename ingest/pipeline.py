@@ -5,6 +5,9 @@ skip it without reading further. Otherwise load and chunk it; passages whose id 
 source, position and text) is already stored keep their vector, the rest are embedded in one
 batch. New versions are written before old ones are removed, and sources gone from disk are
 deleted. A source that fails keeps whatever the index already had for it.
+
+A rebuild (`rebuild=True`) runs the same steps into an empty index that replaces the live
+one only if every source was read: there is no old version to keep for one that fails.
 """
 
 from __future__ import annotations
@@ -55,17 +58,20 @@ def run_ingest(
     embedder_factory: Callable[[], Embedder],
     progress: ProgressFactory | None = None,
     writer: IndexWriter | None = None,
+    rebuild: bool = False,
 ) -> IngestReport:
     """Bring the index in line with `paths`; the report says what happened to each source.
 
     `writer` defaults to the configured engine's; pass one to ingest into another index.
+    `rebuild`: index `paths` from scratch and switch to the result (what the index held from
+    other folders is dropped); a given `writer` must then be a fresh one.
     """
     started = time.perf_counter()
     for path in paths:  # checked before taking the index lock: a typo should fail fast
         if not path.exists():
             raise AppError("usage", f"no such file or folder: {path}")
     if writer is None:
-        writer = open_writer(settings, dimension=settings.embedding_dimension)
+        writer = open_writer(settings, dimension=settings.embedding_dimension, rebuild=rebuild)
     try:
         states = writer.source_states()
         discovery = discover(list(paths), frozenset(root for root, _ in states))
@@ -81,6 +87,8 @@ def run_ingest(
                 planned.append(plan)
             elif outcome is not None:
                 report.outcomes.append(outcome)
+        if rebuild:
+            _check_rebuild_sources(report)  # before the embedding minutes, not after
         _write(
             writer,
             planned,
@@ -91,6 +99,8 @@ def run_ingest(
         )
         _delete_missing(writer, discovery, states, report)
         report.passages_total = writer.count()
+        if rebuild and report.passages_total == 0:
+            raise AppError("usage", "the rebuild found no passages; the live index is unchanged")
         writer.commit()
     except BaseException:
         writer.abort()
@@ -98,6 +108,19 @@ def run_ingest(
     report.outcomes.sort(key=lambda o: o.source)
     report.duration_s = time.perf_counter() - started
     return report
+
+
+def _check_rebuild_sources(report: IngestReport) -> None:
+    """A rebuild must not switch to an index that lacks a source the old one had."""
+    if not report.failures:
+        return
+    failed = "; ".join(f"{o.source}: {o.reason}" for o in report.failures[:5])
+    more = f" (and {len(report.failures) - 5} more)" if len(report.failures) > 5 else ""
+    raise AppError(
+        "rebuild_incomplete",
+        f"rebuild stopped, the live index is unchanged: {len(report.failures)} source(s) "
+        f"could not be read ({failed}{more}); fix or remove them, or run an incremental ingest",
+    )
 
 
 def _load_catalogs(discovery: Discovery) -> dict[str, ProductCatalog]:
@@ -133,7 +156,7 @@ def _plan_source(
         source_hash = content_hash(raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}".encode())
         if state is not None and state.is_complete(source_hash):
             return SourceOutcome(file.source, "unchanged", len(state.all_ids)), None
-        documents = _load(file, raw)
+        documents = load_documents(file, raw)
     except SourceError as exc:
         return SourceOutcome(file.source, "failed", reason=str(exc)), None
     except OSError as exc:
@@ -156,7 +179,7 @@ def _plan_source(
     return None, _Planned(file, passages, state, warnings)
 
 
-def _load(file: SourceFile, raw: bytes) -> list[ParsedDocument]:
+def load_documents(file: SourceFile, raw: bytes) -> list[ParsedDocument]:
     loader = loader_for(file.path)
     if loader is None:  # discover() only yields supported files
         raise SourceError(f"unsupported format {file.suffix}")

@@ -129,6 +129,8 @@ async def answer_message(message: cl.Message) -> None:
     cl.user_session.set(HISTORY_KEY, history[-_HISTORY_TURNS:])
     citations = [_citation_row(c) for c in answer.citations]
     await store.record_citations(thread_id, reply.id, citations)
+    if answer.routing is not None:
+        await store.record_routing(thread_id, reply.id, answer.routing, answer.usage)
     if answer.triage is not None:
         topic = answer.escalation.topic if answer.escalation else None
         await chat.handoff.record_customer_turn(

@@ -39,9 +39,11 @@ from sqlalchemy.orm import Session
 
 from app.db import conversations as repo
 from app.db import escalations as escalation_repo
+from app.db import routing as routing_repo
 from app.db.engine import in_thread_transaction
 from app.db.models import Conversation, Customer, Element, Feedback, Message, utc_now
 from app.errors import AppError
+from app.pipeline.types import RouteUsage, RoutingDecision
 from app.render import inert
 
 if TYPE_CHECKING:
@@ -502,6 +504,21 @@ class SupportDataLayer(BaseDataLayer):
         """
         await self._after_pending_writes(
             thread_id, lambda session: repo.record_citations(session, message_id, citations)
+        )
+
+    async def record_routing(
+        self,
+        thread_id: str,
+        message_id: str,
+        decision: RoutingDecision,
+        usage: dict[str, RouteUsage],
+    ) -> None:
+        """`routing.record_routing`, once the conversation's pending writes have landed."""
+        await self._after_pending_writes(
+            thread_id,
+            lambda session: routing_repo.record_routing(
+                session=session, message_id=message_id, decision=decision, usage=usage
+            ),
         )
 
     async def settled(self, thread_id: str) -> None:

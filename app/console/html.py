@@ -189,6 +189,20 @@ dl.facts{display:grid;grid-template-columns:auto 1fr;gap:.2rem .8rem;margin:0}
 dl.facts dt{color:var(--muted)}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
 #live-status{font-size:.8rem;color:var(--muted)}
+.chart{display:block;max-width:100%;height:auto;margin:.6rem 0}
+.chart .chart-bar{fill:var(--accent)}
+.chart .chart-bar:hover{fill:#173d94}
+.chart .chart-none{fill:#d5dbe5}
+.chart .chart-grid{stroke:var(--line)}
+.chart .chart-axis{stroke:#9aa5b5}
+.chart text{fill:var(--muted)}
+.chart .chart-value{fill:var(--fg)}
+.headline{font-size:1.3rem}
+#insights-period .spacer{flex:1}
+#insights-period a[aria-current=page]{font-weight:700;color:var(--fg);text-decoration:none}
+.question-group{margin:.8rem 0}
+.group-examples{margin:.3rem 0 0;font-size:.9rem}
+.group-example{white-space:pre-wrap;overflow-wrap:anywhere}
 """
 
 # The one script: live updates over server-sent events. Pages and fragments are rendered

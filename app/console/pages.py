@@ -46,13 +46,17 @@ def topbar(user: ConsoleUser) -> Html:
         """<header class="topbar"><span class="brand">supportbot console</span>
 <a id="nav-queue" href="/console">Queue</a>
 <a id="nav-search" href="/">Search</a>
-{audit}{agents}
+{audit}{insights}{agents}
 <span class="spacer"></span><span id="live-status"></span>
 <span id="whoami" data-role="{role}" data-username="{username}">{name} · {role}</span>
 <form id="logout-form" method="post" action="/console/logout">{csrf}
 <button id="logout" type="submit">Sign out</button></form></header>""",
         audit=when(
             user.may("supervisor"), Html('<a id="nav-audit" href="/console/audit">Audit log</a>')
+        ),
+        insights=when(
+            user.may("supervisor"),
+            Html('<a id="nav-insights" href="/console/insights">Insights</a>'),
         ),
         agents=when(
             user.may("admin"), Html('<a id="nav-agents" href="/console/agents">Agents</a>')

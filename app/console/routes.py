@@ -20,6 +20,10 @@ the session's CSRF token, form field `csrf_token` or header `X-CSRF-Token`):
     POST /console/conversations/{id}/assign         supervisor  agent_id
     GET  /console/events                            any    server-sent events
     GET  /console/audit                             supervisor
+    GET  /console/insights                          supervisor  deflection per day, escalations
+                                                    by reason, unanswered questions grouped
+                                                    (?days=7|30|90, default 30; else 400)
+    GET  /console/api/insights                      supervisor  the same as JSON
     GET  /console/agents, POST /console/agents      admin  list / create
     POST /console/agents/{agent_id}/active|role     admin  active=0|1 / role=...
 
@@ -29,8 +33,9 @@ JSON responses escape <, > and & as \\u003c..., so customer text never appears a
 
 Stable selectors for browser tests:
     login:        form#login-form, #username, #password, #login-submit, #login-error
-    every page:   body[data-page=queue|conversation|audit|agents|login], #whoami[data-role],
-                  #logout (in form#logout-form), #nav-queue, #nav-audit, #nav-agents,
+    every page:   body[data-page=queue|conversation|audit|insights|agents|login],
+                  #whoami[data-role], #logout (in form#logout-form), #nav-queue, #nav-audit,
+                  #nav-insights, #nav-agents,
                   #live-status ("live" once the event stream is open)
     queue:        #queue-filters with #filter-state, #filter-reason, #filter-priority,
                   #filter-mine, #filter-apply; table#queue > tbody#queue-rows >
@@ -47,6 +52,16 @@ Stable selectors for browser tests:
                   reply: form#reply-form, #reply-text, #reply-send (absent until the agent
                   owns the conversation: #reply-hint instead); note: #note-text, #note-add
     audit:        table#audit tr.audit-entry[data-action][data-conversation-id]
+    insights:     #insights-period > a.period[data-days] (aria-current="page" on the one
+                  shown), #insights-json; #deflection-rate[data-rate], #conversation-count,
+                  #escalated-count, svg#deflection-chart (rect.chart-bar[data-key=DAY], rect
+                  .chart-none on days without conversations), table#deflection-table
+                  tr.deflection-day[data-day][data-conversations][data-escalated];
+                  #escalation-total, svg#escalation-chart (rect.chart-bar[data-key=REASON]),
+                  table#escalation-reasons tr.escalation-reason[data-reason][data-count];
+                  #question-count, ol#question-groups > li.question-group[data-size] with
+                  .group-size, .group-representative, ul.group-examples > li.group-example,
+                  a.group-open; #question-groups-empty; #grouping-notice (no embedder)
     agents:       table#agents tr.agent-row[data-username][data-role][data-active];
                   form#agent-create with #new-username, #new-display-name, #new-role,
                   #new-password, #agent-create-submit; per row button[name=action]
@@ -72,12 +87,23 @@ from app.config import Settings
 from app.console import auth
 from app.console.account import account_router, handoff_of
 from app.console.account_pages import error_page
-from app.console.auth import ConsoleUser, csrf_agent, csrf_role, current_agent, page_agent
+from app.console.auth import (
+    ConsoleUser,
+    csrf_agent,
+    csrf_role,
+    current_agent,
+    page_agent,
+    require_role,
+)
 from app.console.conversation_pages import conversation_page, conversation_region
 from app.console.events import events_response
+from app.console.grouping import VectorCache
 from app.console.html import fragment_response, page_response, security_headers
+from app.console.insights import Insights, gather, period_days
+from app.console.insights_pages import insights_page
 from app.console.pages import QueueFilters, conversation_url, queue_page, queue_region
 from app.db import agents as db_agents
+from app.embedding import Embedder
 from app.errors import AppError
 from app.handoff.views import QueueItem
 
@@ -288,6 +314,47 @@ def console_router(settings: Settings) -> APIRouter:
             await handoff_of(request).add_note(user.actor, conversation_id, text)
 
         return await act(request, user, conversation_id, move)
+
+    # Question vectors stay cached for this app's lifetime: a reload embeds only new questions.
+    vectors = VectorCache()
+
+    async def insights_or_error(
+        request: Request, user: ConsoleUser, days: str, *, page: bool
+    ) -> Insights | Response:
+        try:
+            period = period_days(days)
+        except AppError as exc:
+            return refusal(request, user, exc, page=page, back="/console/insights")
+        embedder: Embedder | None = getattr(request.app.state, "embedder", None)
+        engine = auth.engine_of(request)
+        return await asyncio.to_thread(
+            gather, engine, days=period, embedder=embedder, cache=vectors
+        )
+
+    @router.get("/insights", response_class=HTMLResponse)
+    async def insights(
+        request: Request,
+        user: Annotated[ConsoleUser, Depends(require_role("supervisor", page=True))],
+        days: str = "",
+    ) -> Response:
+        """Deflection per day, escalations by reason, and the unanswered questions grouped by
+        meaning: the articles worth writing next (supervisors and admins)."""
+        report = await insights_or_error(request, user, days, page=True)
+        if isinstance(report, Response):
+            return report
+        return page_response(insights_page(user, report), title="Insights", page="insights")
+
+    @router.get("/api/insights")
+    async def insights_json(
+        request: Request,
+        user: Annotated[ConsoleUser, Depends(require_role("supervisor"))],
+        days: str = "",
+    ) -> Response:
+        """The insights as JSON (the page's figures, and each group's questions whole)."""
+        report = await insights_or_error(request, user, days, page=False)
+        if isinstance(report, Response):
+            return report
+        return json_response(report.to_json())
 
     @router.get("/api/me")
     async def me(user: Annotated[ConsoleUser, Depends(current_agent)]) -> Response:

@@ -330,3 +330,36 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(40))
     conversation_id: Mapped[str | None] = mapped_column(String(64), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+
+
+class ModelPromotion(Base):
+    """A model name promoted to answer customers (app/finetune/promote.py); the latest wins."""
+
+    __tablename__ = "sb_model_promotions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    adapter_path: Mapped[str | None] = mapped_column(Text)
+    replaced: Mapped[str] = mapped_column(String(200))  # the name answering before it
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    promoted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class RoutingRecord(Base):
+    """Which model answered a customer message and why (app/pipeline/generators/routing.py)."""
+
+    __tablename__ = "sb_routing_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("sb_messages.id", ondelete="CASCADE"), index=True
+    )
+    route: Mapped[str] = mapped_column(String(16))  # small | large
+    reason: Mapped[str] = mapped_column(String(32))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    small_model: Mapped[str] = mapped_column(String(200))
+    large_model: Mapped[str] = mapped_column(String(200))
+    # {"small": {"prompt_tokens": .., "completion_tokens": .., "seconds": ..}, "large": ...}
+    usage: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)

@@ -9,11 +9,12 @@ the chat app serves, the index is kept as *generations*:
       generations/<name>/  a complete, never-modified shard
       generations/<name>.building/   the ingest's work in progress
 
-A writer copies the live generation, changes the copy and, on commit, renames it and points
-CURRENT at it. Readers (any number of processes) load a generation read-only and switch when
-CURRENT changes. A killed ingest leaves only a `.building` directory, discarded next time,
-so a re-run converges to the same index. Shards are created without a write-ahead log: the
-WAL is what locks a shard to one process, and a generation is durable once flushed anyway.
+A writer copies the live generation (a rebuild starts an empty one instead), changes it and,
+on commit, renames it and points CURRENT at it. Readers (any number of processes) load a
+generation read-only and switch when CURRENT changes. A killed ingest leaves only a
+`.building` directory, discarded next time, so a re-run converges to the same index. Shards
+are created without a write-ahead log: the WAL is what locks a shard to one process, and a
+generation is durable once flushed anyway.
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ class EdgeIndexWriter:
         self._closed = False
 
     @classmethod
-    def open(cls, index_dir: Path, *, dimension: int) -> EdgeIndexWriter:
+    def open(cls, index_dir: Path, *, dimension: int, fresh: bool = False) -> EdgeIndexWriter:
+        """The next generation: a copy of the live one, or empty when `fresh` (a rebuild)."""
         generations = index_dir / "generations"
         generations.mkdir(parents=True, exist_ok=True)
         lock = (index_dir / "ingest.lock").open("a+")
@@ -187,7 +189,7 @@ class EdgeIndexWriter:
             name = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
             building = generations / f"{name}.building"
             current = _current_name(index_dir)
-            if current is not None:
+            if current is not None and not fresh:
                 shutil.copytree(generations / current, building)
                 shard = qe.EdgeShard.load(str(building))
             else:

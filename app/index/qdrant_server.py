@@ -1,13 +1,16 @@
 """The index on a Qdrant server (production), through qdrant-client.
 
-A server serves many readers while one ingest writes, so changes are applied in place: the
-new version of a source is upserted before the old one is deleted, and a reader never sees a
-source vanish. The same code runs against qdrant-client's local mode in tests (`:memory:` or
-a path), which speaks the same API as a server.
+A server serves many readers while one ingest writes, so the nightly ingest applies changes
+in place: the new version of a source is upserted before the old one is deleted, and a reader
+never sees a source vanish. A full rebuild (`QdrantRebuild`) instead fills a new collection
+beside the live one and switches the alias to it (see `app.index.qdrant_collections`). The
+same code runs against qdrant-client's local mode in tests (`:memory:` or a path), which
+speaks the same API as a server.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,18 +18,30 @@ from qdrant_client import QdrantClient, models
 
 from app.config import Settings
 from app.embedding import Vectors
+from app.errors import AppError
+from app.index import qdrant_collections as collections
 from app.index.models import Passage, SearchFilter, SourceState
 from app.index.sparse import SparseTerms
 from app.index.store import (
     BOOKKEEPING_FIELDS,
     DENSE,
-    INDEXED_FIELDS,
     SPARSE,
     Candidate,
     collect_source_states,
 )
 
+log = logging.getLogger(__name__)
+
 _BATCH = 256
+
+
+def make_client(settings: Settings) -> QdrantClient:
+    """A client for the configured server; the API key travels only in its request header."""
+    api_key = settings.index.qdrant_api_key
+    return QdrantClient(
+        url=settings.index.qdrant_url,
+        api_key=api_key.get_secret_value() if api_key else None,
+    )
 
 
 def _client_filter(search_filter: SearchFilter | None) -> models.Filter | None:
@@ -49,7 +64,11 @@ def _client_filter(search_filter: SearchFilter | None) -> models.Filter | None:
 
 
 class QdrantServerIndex:
-    """Reader and writer on one collection of a Qdrant server."""
+    """Reader and writer on one collection of a Qdrant server, by name or by alias.
+
+    Through the alias (the configured name) every request goes to whatever collection the
+    alias points at when the server receives it: readers follow a rebuild by themselves.
+    """
 
     def __init__(self, client: QdrantClient, collection: str) -> None:
         self._client = client
@@ -59,34 +78,18 @@ class QdrantServerIndex:
     def connect(
         cls, settings: Settings, *, create_dimension: int | None = None
     ) -> QdrantServerIndex:
-        api_key = settings.index.qdrant_api_key
-        client = QdrantClient(
-            url=settings.index.qdrant_url,
-            api_key=api_key.get_secret_value() if api_key else None,
+        return cls.on_client(
+            make_client(settings), settings.index.collection, create_dimension=create_dimension
         )
-        return cls.on_client(client, settings.index.collection, create_dimension=create_dimension)
 
     @classmethod
     def on_client(
-        cls, client: QdrantClient, collection: str, *, create_dimension: int | None = None
+        cls, client: QdrantClient, alias: str, *, create_dimension: int | None = None
     ) -> QdrantServerIndex:
-        index = cls(client, collection)
-        if create_dimension is not None and not client.collection_exists(collection):
-            index._create(create_dimension)
-        return index
-
-    def _create(self, dimension: int) -> None:
-        self._client.create_collection(
-            self._collection,
-            vectors_config={
-                DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)
-            },
-            sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-        )
-        for field in INDEXED_FIELDS:
-            self._client.create_payload_index(
-                self._collection, field, field_schema=models.PayloadSchemaType.KEYWORD
-            )
+        """The index behind `alias`; a writer (`create_dimension`) creates it on first use."""
+        if create_dimension is not None:
+            collections.ensure_alias(client, alias, create_dimension)
+        return cls(client, alias)
 
     # -- reader ---------------------------------------------------------------------------
 
@@ -200,3 +203,74 @@ class QdrantServerIndex:
 
     def abort(self) -> None:
         """Nothing to undo: what was written is consistent, and the next run converges."""
+
+
+class QdrantRebuild(QdrantServerIndex):
+    """A writer that fills a new collection beside the live one; `commit` switches to it.
+
+    Readers keep querying the alias, which points at the old collection until the switch and
+    at the complete new one after it: they never see an empty or partial index.
+    """
+
+    def __init__(self, client: QdrantClient, alias: str, building: str) -> None:
+        super().__init__(client, building)
+        self._alias = alias
+        self._written: set[str] = set()
+        self._finished = False
+
+    @classmethod
+    def start(cls, client: QdrantClient, alias: str, *, dimension: int) -> QdrantRebuild:
+        """Create the next collection (the caller holds the ingest lock)."""
+        for name in collections.drop_orphans(client, alias):
+            log.info("dropped collection %s, left by an unfinished rebuild", name)
+        building = collections.new_collection_name(alias)
+        collections.create_collection(client, building, dimension)
+        return cls(client, alias, building)
+
+    def upsert(
+        self, passages: Sequence[Passage], dense: Vectors, sparse: Sequence[SparseTerms]
+    ) -> None:
+        super().upsert(passages, dense, sparse)
+        self._written.update(p.id for p in passages)
+
+    def delete(self, ids: Iterable[str]) -> None:
+        id_list = list(ids)
+        super().delete(id_list)
+        self._written.difference_update(id_list)
+
+    def commit(self) -> None:
+        """Check the new collection holds what was written, switch the alias, drop the old."""
+        stored = self.count()
+        if stored != len(self._written):
+            raise AppError(
+                "index",
+                f"the rebuilt collection {self._collection} holds {stored} passages where "
+                f"{len(self._written)} were written; the live index is unchanged",
+            )
+        previous = collections.alias_target(self._client, self._alias)
+        if previous is None and self._alias in collections.collection_names(self._client):
+            # A pre-alias install: its collection must go before the alias can take the name.
+            # From here the new collection is the only copy, so abort must not drop it (and
+            # should the alias fail, the next ingest recreates one and re-indexes).
+            self._finished = True
+            self._client.delete_collection(self._alias)
+            log.info("migrated collection %s to an alias", self._alias)
+        collections.point_alias(
+            self._client, self._alias, self._collection, replaces_alias=previous is not None
+        )
+        self._finished = True
+        if previous is not None:
+            self._drop(previous, why="the previous collection")
+
+    def abort(self) -> None:
+        """Drop the half-built collection; the alias never left the live one."""
+        if self._finished:
+            return
+        self._finished = True
+        self._drop(self._collection, why="the unfinished rebuild")
+
+    def _drop(self, name: str, *, why: str) -> None:
+        try:
+            self._client.delete_collection(name)
+        except Exception as exc:  # the switch (or abort) stands; only space is lost until then
+            log.warning("could not drop %s %s (%s); the next rebuild drops it", why, name, exc)

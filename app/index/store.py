@@ -109,12 +109,19 @@ def open_reader(settings: Settings) -> IndexReader:
     return EdgeIndexReader.open(settings.index_dir)
 
 
-def open_writer(settings: Settings, *, dimension: int) -> IndexWriter:
-    """A writer on the configured engine (the edge writer also takes the ingest lock)."""
-    if settings.index.backend == "qdrant":
-        from app.index.qdrant_server import QdrantServerIndex
+def open_writer(settings: Settings, *, dimension: int, rebuild: bool = False) -> IndexWriter:
+    """A writer on the configured engine (the edge writer also takes the ingest lock).
 
+    `rebuild`: the writer starts from an empty index that replaces the live one on commit
+    (readers see the old index until then); otherwise it changes the live index.
+    """
+    if settings.index.backend == "qdrant":
+        from app.index.qdrant_server import QdrantRebuild, QdrantServerIndex, make_client
+
+        if rebuild:
+            client = make_client(settings)
+            return QdrantRebuild.start(client, settings.index.collection, dimension=dimension)
         return QdrantServerIndex.connect(settings, create_dimension=dimension)
     from app.index.edge import EdgeIndexWriter
 
-    return EdgeIndexWriter.open(settings.index_dir, dimension=dimension)
+    return EdgeIndexWriter.open(settings.index_dir, dimension=dimension, fresh=rebuild)

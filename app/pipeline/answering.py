@@ -24,14 +24,28 @@ from app.config import AnswerSettings
 from app.errors import AppError
 from app.pipeline.conversation import ResolvedMessage, resolve
 from app.pipeline.coverage import missing_terms
-from app.pipeline.generators.base import GenerationRequest, Generator, GeneratorUnavailable
+from app.pipeline.generators.base import (
+    GenerationReport,
+    GenerationRequest,
+    Generator,
+    GeneratorUnavailable,
+)
 from app.pipeline.generators.extractive import ExtractiveGenerator
 from app.pipeline.intent import answer_intent
 from app.pipeline.markers import MarkerFilter, tidy_spacing
 from app.pipeline.policy import HANDOFF_TEXTS, policy_topic
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
 from app.pipeline.triage import Triage, Triager
-from app.pipeline.types import Answer, AnswerKind, Citation, Escalation, Intent, Turn
+from app.pipeline.types import (
+    Answer,
+    AnswerKind,
+    Citation,
+    Escalation,
+    Intent,
+    RouteUsage,
+    RoutingDecision,
+    Turn,
+)
 from app.products import ProductCatalog
 
 # Cosine similarity of MiniLM embeddings: unrelated texts score ~0-0.2, a paraphrase of a
@@ -216,6 +230,7 @@ class AnswerPipeline:
                 model_intent.start()
             yield event
         base.mark("generation_ms")
+        base.usage = generated.usage
         if not generated.cited:  # nothing citable came out of any generator
             yield TextDelta(ABSTAIN_TEXT)
             yield Done(base.finish("abstain", ABSTAIN_TEXT, notice=generated.notice))
@@ -235,7 +250,9 @@ class AnswerPipeline:
                 citations=citations,
                 escalation=escalation,
                 generator=generated.generator,
+                model=generated.report.model,
                 notice=generated.notice,
+                routing=generated.report.routing,
             )
         )
 
@@ -289,9 +306,9 @@ class AnswerPipeline:
             generators.append(self._fallback)
         for generator in generators:
             markers = MarkerFilter(len(request.passages))
-            generated.reset(generator.name)
+            generated.reset(generator)
             try:
-                async for chunk in generator.stream(request):
+                async for chunk in generator.stream(request, generated.report):
                     shown = markers.feed(chunk)
                     if shown:
                         generated.text += shown
@@ -346,9 +363,13 @@ class _Generated:
     cited: list[int] = field(default_factory=list)
     generator: str = ""
     notice: str | None = None
+    report: GenerationReport = field(default_factory=GenerationReport)
+    # What every generator tried spent, by route (a failed model answer's tokens too).
+    usage: dict[str, RouteUsage] = field(default_factory=dict)
 
-    def reset(self, generator: str) -> None:
-        self.text, self.cited, self.generator = "", [], generator
+    def reset(self, generator: Generator) -> None:
+        self.text, self.cited, self.generator = "", [], generator.name
+        self.report = GenerationReport(model=generator.current_model(), usage=self.usage)
 
 
 @dataclass
@@ -361,6 +382,7 @@ class _Draft:
     triage: Triage | None = None
     retrieved: tuple[RetrievedPassage, ...] = ()
     confidence: float = 0.0
+    usage: dict[str, RouteUsage] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.timings: dict[str, float] = {}
@@ -379,7 +401,9 @@ class _Draft:
         citations: tuple[Citation, ...] = (),
         escalation: Escalation | None = None,
         generator: str = "",
+        model: str | None = None,
         notice: str | None = None,
+        routing: RoutingDecision | None = None,
         clarify_products: tuple[str, ...] = (),
     ) -> Answer:
         self.timings["total_ms"] = (time.perf_counter() - self.started) * 1000
@@ -394,7 +418,10 @@ class _Draft:
             retrieved=self.retrieved,
             escalation=escalation,
             generator=generator,
+            model=model,
             notice=notice,
+            routing=routing,
+            usage=dict(self.usage),
             clarify_products=clarify_products,
             timings_ms=dict(self.timings),
             triage=self.triage,

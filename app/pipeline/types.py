@@ -6,7 +6,7 @@ These are plain data, free of any web framework, so that the chat app, `supportb
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from app.pipeline.retrieval import RetrievedPassage
@@ -111,6 +111,40 @@ class Escalation:
     topic: str | None = None  # for policy_topic: refund, legal or safety
 
 
+@dataclass
+class RouteUsage:
+    """What one route (the small model, or the larger one it hands over to) spent on a turn."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RoutingDecision:
+    """Which model wrote the answer, and why (app/pipeline/generators/routing.py)."""
+
+    route: Literal["small", "large"]
+    # confident | low_confidence | abstained: the small model's opening was judged;
+    # large_unavailable: it was not confident, but the larger one failed, so it answered;
+    # small_unavailable: the small model failed before its first word.
+    reason: str
+    confidence: float | None  # the small model's mean token probability over its opening
+    threshold: float
+    small_model: str
+    large_model: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "route": self.route,
+            "reason": self.reason,
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "threshold": self.threshold,
+            "small_model": self.small_model,
+            "large_model": self.large_model,
+        }
+
+
 @dataclass(frozen=True)
 class Answer:
     """The complete result of one turn."""
@@ -125,7 +159,10 @@ class Answer:
     retrieved: tuple[RetrievedPassage, ...] = ()
     escalation: Escalation | None = None
     generator: str = ""  # which generator wrote the text ("extractive", "vllm", ...)
+    model: str | None = None  # the model the server was asked for (base name or adapter)
     notice: str | None = None  # e.g. "the model server is unavailable; answered from passages"
+    routing: RoutingDecision | None = None  # small or large model, when routing is set up
+    usage: dict[str, RouteUsage] = field(default_factory=dict)  # tokens and seconds by route
     clarify_products: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     triage: Triage | None = None  # the customer turn's sentiment, complaint, entities
@@ -150,7 +187,10 @@ class Answer:
                 else None
             ),
             "generator": self.generator,
+            "model": self.model,
             "notice": self.notice,
+            "routing": self.routing.to_json() if self.routing else None,
+            "usage": {route: asdict(spent) for route, spent in self.usage.items()},
             "clarify_products": list(self.clarify_products),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "triage": self.triage.to_json() if self.triage else None,

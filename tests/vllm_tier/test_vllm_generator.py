@@ -180,7 +180,9 @@ def test_server_dying_mid_stream_opens_the_breaker_and_recovers(
 ) -> None:
     model = _model(
         vllm_server,
-        max_tokens=200,
+        # Long enough that the server cannot have sent it all before it is killed (a warm
+        # server streams 200 tiny-model tokens faster than the client reads three pieces).
+        max_tokens=700,
         classify_intent=False,
         breaker_failures=1,
         breaker_reset_s=1.0,
@@ -191,7 +193,7 @@ def test_server_dying_mid_stream_opens_the_breaker_and_recovers(
     async def die_mid_stream() -> BaseException:
         try:
             async for index, _piece in _enumerate(generator.stream(_request())):
-                if index == 2:
+                if index == 0:
                     vllm_server.kill()
         except GeneratorUnavailable as exc:
             return exc

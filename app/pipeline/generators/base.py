@@ -8,11 +8,11 @@ answer: the pipeline does both, so every generator is held to the same evidence.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from app.pipeline.retrieval import RetrievedPassage
-from app.pipeline.types import Intent, Turn
+from app.pipeline.types import Intent, RouteUsage, RoutingDecision, Turn
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,18 @@ class GenerationRequest:
     history: tuple[Turn, ...]
     passages: tuple[RetrievedPassage, ...]  # passage i+1 is cited as [i+1]
     product: str | None
+
+
+@dataclass
+class GenerationReport:
+    """Filled in by a generator while it streams one answer (the caller makes a fresh one)."""
+
+    model: str | None = None  # the model that wrote the text, as the server named it
+    routing: RoutingDecision | None = None  # set by the routing generator only
+    usage: dict[str, RouteUsage] = field(default_factory=dict)  # by route
+
+    def route_usage(self, route: str) -> RouteUsage:
+        return self.usage.setdefault(route, RouteUsage())
 
 
 class GeneratorUnavailable(Exception):
@@ -39,8 +51,17 @@ class GeneratorUnavailable(Exception):
 class Generator(Protocol):
     name: str
 
-    def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
-        """Answer text in pieces; raises GeneratorUnavailable when it cannot finish."""
+    def stream(
+        self, request: GenerationRequest, report: GenerationReport | None = None
+    ) -> AsyncIterator[str]:
+        """Answer text in pieces; raises GeneratorUnavailable when it cannot finish.
+
+        `report`, when given, receives the answering model, tokens and time spent.
+        """
+        ...
+
+    def current_model(self) -> str | None:
+        """The model the next answer comes from, when a model server writes it."""
         ...
 
     async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Intent | None:

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from app.injection import is_instruction
-from app.pipeline.generators.base import GenerationRequest
+from app.pipeline.generators.base import GenerationReport, GenerationRequest
 from app.pipeline.types import Intent, Turn
 from app.text import content_words, split_sentences
 
@@ -49,11 +49,18 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+    async def stream(
+        self,
+        request: GenerationRequest,
+        report: GenerationReport | None = None,  # noqa: ARG002 - no model, no tokens to report
+    ) -> AsyncIterator[str]:
         # Sentence by sentence, so the chat shows the same progressive answer as a model's.
         for piece in re.split(r"(?<=\])(?=[ \n])", compose_answer(request)):
             if piece:
                 yield piece
+
+    def current_model(self) -> str | None:
+        return None  # no model: sentences of the passages
 
     async def classify_intent(self, _text: str, _history: tuple[Turn, ...]) -> Intent | None:
         return None  # the rules decide

@@ -17,14 +17,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from app.config import ModelSettings
-from app.pipeline.generators.base import GenerationRequest, GeneratorUnavailable
-from app.pipeline.types import INTENTS, Intent, Turn
+from app.pipeline.generators.base import (
+    GenerationReport,
+    GenerationRequest,
+    GeneratorUnavailable,
+)
+from app.pipeline.types import INTENTS, Intent, RouteUsage, Turn
 
 SYSTEM_PROMPT = """You are the customer-support assistant of a network equipment vendor.
 Answer the customer's question using only the numbered passages below. After each sentence,
@@ -69,15 +74,33 @@ class CircuitBreaker:
             self._opened_at = time.monotonic()
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A piece of streamed answer and, when asked for, its tokens' log-probabilities."""
+
+    text: str
+    logprobs: tuple[float, ...] = ()
+
+
 class VllmGenerator:
     """Streams an answer from the model server (see the module docstring)."""
 
     name = "vllm"
 
-    def __init__(self, settings: ModelSettings, *, client: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        settings: ModelSettings,
+        *,
+        client: httpx.AsyncClient | None = None,
+        model_name: Callable[[], str] | None = None,
+        route: str = "small",
+    ):
         if not settings.base_url:
             raise ValueError("the vLLM generator needs model.base_url")
         self._settings = settings
+        # Which model to ask: settings.model.name, unless a promotion overrides it
+        # (app.db.promotions.PromotedModelName re-reads it every few seconds).
+        self._model_name = model_name or (lambda: settings.name)
         self._client = client or httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/"),
             headers=_auth_headers(settings),
@@ -88,42 +111,83 @@ class VllmGenerator:
                 pool=settings.total_timeout_s,
             ),
         )
+        self.route = route  # the name its tokens and time are reported under
         self._slots = asyncio.Semaphore(settings.max_concurrency)
         self.breaker = CircuitBreaker(settings.breaker_failures, settings.breaker_reset_s)
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def stream(self, request: GenerationRequest) -> AsyncIterator[str]:
+    def current_model(self) -> str:
+        """The model name the next request goes to."""
+        return self._model_name()
+
+    async def stream(
+        self, request: GenerationRequest, report: GenerationReport | None = None
+    ) -> AsyncIterator[str]:
+        async for piece in self.pieces(request, report):
+            if piece.text:
+                yield piece.text
+
+    async def pieces(
+        self,
+        request: GenerationRequest,
+        report: GenerationReport | None = None,
+        *,
+        logprobs: bool = False,
+    ) -> AsyncGenerator[Piece]:
+        """`stream`, with each piece's token log-probabilities when `logprobs` is set.
+
+        Tokens and seconds go into `report` under this generator's route, also for an answer
+        the caller abandons half-way (the routing generator does): with `logprobs` the server
+        is asked for running token counts, not only a total at the end.
+        """
         if not self.breaker.allow():
             raise GeneratorUnavailable("circuit breaker open")
+        report = report if report is not None else GenerationReport()
+        usage = report.route_usage(self.route)
+        stream_options: dict[str, bool] = {"include_usage": True}
+        if logprobs:
+            stream_options["continuous_usage_stats"] = True  # vLLM's running counts
         body = {
-            "model": self._settings.name,
+            "model": self.current_model(),
             "messages": build_messages(request),
             "stream": True,
+            "stream_options": stream_options,
             "max_tokens": self._settings.max_tokens,
             "temperature": self._settings.temperature,
+            **({"logprobs": True} if logprobs else {}),
             **self._settings.extra_body,
         }
+        report.model = str(body["model"])
+        started = time.monotonic()
         async with self._slots:
             deadline = time.monotonic() + self._settings.total_timeout_s
             attempt = 0
-            while True:
-                streamed = False
-                try:
-                    async for delta in self._stream_once(body, deadline):
-                        streamed = True
-                        yield delta
-                    self.breaker.success()
-                    return
-                except (httpx.HTTPError, TimeoutError, _BadResponse) as exc:
-                    if not streamed and attempt < self._settings.retries:
-                        attempt += 1
-                        continue
-                    self.breaker.failure()
-                    raise GeneratorUnavailable(_describe(exc), streamed=streamed) from exc
+            try:
+                while True:
+                    streamed = False
+                    try:
+                        async for piece in self._stream_once(body, deadline, report, usage):
+                            streamed = True
+                            yield piece
+                        self.breaker.success()
+                        return
+                    except (httpx.HTTPError, TimeoutError, _BadResponse) as exc:
+                        if not streamed and attempt < self._settings.retries:
+                            attempt += 1
+                            continue
+                        self.breaker.failure()
+                        raise GeneratorUnavailable(_describe(exc), streamed=streamed) from exc
+            finally:
+                usage.seconds += time.monotonic() - started
 
-    async def _stream_once(self, body: dict[str, Any], deadline: float) -> AsyncIterator[str]:
+    async def _stream_once(
+        self, body: dict[str, Any], deadline: float, report: GenerationReport, usage: RouteUsage
+    ) -> AsyncIterator[Piece]:
+        # Counts already in the report (an earlier answer on the same route) stay; the
+        # server's counts are per request.
+        prompt_before, completion_before = usage.prompt_tokens, usage.completion_tokens
         async with self._client.stream("POST", "/chat/completions", json=body) as response:
             if response.status_code != 200:
                 await response.aread()
@@ -142,9 +206,14 @@ class VllmGenerator:
                 data = line[5:].strip()
                 if data == "[DONE]":
                     return
-                delta = _content_delta(data)
-                if delta:
-                    yield delta
+                chunk = _Chunk.parse(data)
+                if chunk.model:
+                    report.model = chunk.model
+                if chunk.usage is not None:
+                    usage.prompt_tokens = prompt_before + chunk.usage[0]
+                    usage.completion_tokens = completion_before + chunk.usage[1]
+                if chunk.text or chunk.logprobs:
+                    yield Piece(chunk.text, chunk.logprobs)
 
     async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Intent | None:
         """One word from the model, constrained by structured output to the known intents."""
@@ -152,7 +221,7 @@ class VllmGenerator:
             return None
         context = "\n".join(f"{t.role}: {t.text}" for t in history[-_HISTORY_TURNS:])
         body = {
-            "model": self._settings.name,
+            "model": self.current_model(),
             "messages": [
                 {"role": "system", "content": INTENT_PROMPT},
                 {"role": "user", "content": f"{context}\ncustomer: {text}".strip()},
@@ -202,12 +271,36 @@ def _quote(n: int, title: str, heading_path: tuple[str, ...], text: str) -> str:
     return f"[{n}] {where}\n<<<\n{body}\n>>>"
 
 
-def _content_delta(data: str) -> str:
-    try:
-        chunk = json.loads(data)
-        return str(chunk["choices"][0]["delta"].get("content") or "")
-    except (json.JSONDecodeError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        raise _BadResponse(f"unreadable stream chunk: {data[:80]!r}") from exc
+@dataclass(frozen=True)
+class _Chunk:
+    """One server-sent event of a streamed chat completion."""
+
+    text: str
+    logprobs: tuple[float, ...]
+    usage: tuple[int, int] | None  # (prompt, completion) tokens so far, when sent
+    model: str | None
+
+    @classmethod
+    def parse(cls, data: str) -> _Chunk:
+        try:
+            chunk = json.loads(data)
+            # The usage-only chunk at the end has no choices.
+            choice = chunk["choices"][0] if chunk.get("choices") else {}
+            text = str((choice.get("delta") or {}).get("content") or "")
+            logprobs = tuple(
+                float(entry["logprob"])
+                for entry in ((choice.get("logprobs") or {}).get("content") or ())
+            )
+            counts = chunk.get("usage")
+            usage = (
+                (int(counts["prompt_tokens"]), int(counts.get("completion_tokens") or 0))
+                if counts
+                else None
+            )
+            model = chunk.get("model")
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise _BadResponse(f"unreadable stream chunk: {data[:80]!r}") from exc
+        return cls(text, logprobs, usage, str(model) if model else None)
 
 
 def _describe(exc: BaseException) -> str:

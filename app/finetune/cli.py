@@ -1,0 +1,170 @@
+"""`supportbot finetune dataset | train | eval | promote`: the small model's lifecycle.
+
+Registered on the main parser by app/cli.py, which passes in how it reads settings and loads
+the embedder, so every command shares one configuration path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.config import Settings
+from app.errors import AppError
+
+
+def add_commands(
+    sub: Any, settings: Callable[[], Settings], embedder: Callable[[Settings], Any]
+) -> None:
+    finetune = sub.add_parser("finetune", help="build an SFT set, train, evaluate, promote a LoRA")
+    steps = finetune.add_subparsers(dest="finetune_command", required=True)
+
+    def cmd_dataset(args: argparse.Namespace) -> int:
+        from app.finetune.dataset import build_dataset
+        from app.index.store import open_reader
+        from app.pipeline.retrieval import HybridRetriever
+
+        config = settings()
+        reader = open_reader(config)
+        try:
+            model = embedder(config)
+            stats = build_dataset(
+                [Path(p) for p in args.paths] or [config.data_dir],
+                Path(args.out),
+                retriever=HybridRetriever(reader, model, config.retrieval),
+                embedder=model,
+                passages=args.passages or config.answer.passages,
+                other_product_weight=config.answer.other_product_weight,
+                validation_share=args.validation_share,
+            )
+        finally:
+            reader.close()
+        report = stats.to_json()
+        print(
+            f"{report['train']} training and {report['validation']} validation examples "
+            f"({report['abstain_examples']} teach abstaining, {report['near_duplicates_removed']} "
+            f"near-duplicates removed, {report['skipped']} sources skipped) -> {args.out}"
+        )
+        print(json.dumps(report))
+        return 0
+
+    dataset = steps.add_parser("dataset", help="chat-format SFT set from tickets and KB articles")
+    dataset.add_argument("paths", nargs="*", help="source folders (default: data/)")
+    dataset.add_argument("--out", required=True, help="folder for train/validation/stats files")
+    dataset.add_argument(
+        "--passages", type=int, help="passages per prompt (default: SUPPORTBOT_ANSWER__PASSAGES)"
+    )
+    dataset.add_argument("--validation-share", type=float, default=0.15)
+    dataset.set_defaults(func=cmd_dataset)
+
+    def cmd_train(args: argparse.Namespace) -> int:
+        from app.finetune.train import TrainOptions, train_adapter
+
+        options = TrainOptions(
+            steps=args.steps,
+            epochs=args.epochs,
+            learning_rate=args.learning_rate,
+            rank=args.rank,
+            alpha=args.rank * 2,
+            max_length=args.max_length,
+        )
+        report = train_adapter(Path(args.dataset), Path(args.base), Path(args.out), options)
+        print(
+            f"adapter -> {args.out}: {report['steps']} steps on {report['examples']} examples "
+            f"in {report['seconds']} s; train loss {report['train_loss_first']} -> "
+            f"{report['train_loss_last']}, validation loss {report['validation_loss_before']} "
+            f"-> {report['validation_loss_after']}"
+        )
+        print(json.dumps(report))
+        return 0
+
+    train = steps.add_parser("train", help="train a LoRA adapter (peft) on the SFT set")
+    train.add_argument("--dataset", required=True, help="folder written by `finetune dataset`")
+    train.add_argument("--base", required=True, help="the base model's folder")
+    train.add_argument("--out", required=True, help="folder for the adapter")
+    train.add_argument("--steps", type=int, help="optimizer steps (default: --epochs passes)")
+    train.add_argument("--epochs", type=float, default=2.0)
+    train.add_argument("--learning-rate", type=float, default=2e-4)
+    train.add_argument("--rank", type=int, default=8, help="LoRA rank (<= vLLM --max-lora-rank)")
+    train.add_argument("--max-length", type=int, default=1024, help="longest example, in tokens")
+    train.set_defaults(func=cmd_train)
+
+    def cmd_eval(args: argparse.Namespace) -> int:
+        from app.finetune.evaluate import evaluate_adapter
+        from app.finetune.server import ModelServer
+
+        config = settings()
+        server = ModelServer(config.model)
+        try:
+            report = evaluate_adapter(
+                server,
+                Path(args.dataset),
+                Path(args.adapter),
+                base_model=args.base_model,
+                current_model=_current_model(config),
+                candidate_prefix=args.name,
+                server_path=args.server_path,
+                max_tokens=args.max_tokens,
+                limit=args.limit,
+            )
+        finally:
+            server.close()
+        for role, scores in report["models"].items():
+            print(
+                f"{role:9} {scores['model']:28} score {scores['score']:.3f}  ROUGE-L "
+                f"{scores['rouge_l']:.3f}  valid citations {scores['citation_validity']:.3f}  "
+                f"abstention {scores['abstention_accuracy']:.3f}"
+            )
+        print(json.dumps(report))
+        return 0
+
+    evaluate = steps.add_parser("eval", help="compare base, current and adapter on held-out data")
+    evaluate.add_argument("--dataset", required=True)
+    evaluate.add_argument("--adapter", required=True)
+    evaluate.add_argument("--base-model", required=True, help="the base model's served name")
+    evaluate.add_argument("--name", default="support", help="prefix of the adapter's served name")
+    evaluate.add_argument(
+        "--server-path", help="the adapter folder as the model server sees it (default: --adapter)"
+    )
+    evaluate.add_argument("--max-tokens", type=int, default=200)
+    evaluate.add_argument("--limit", type=int, help="evaluate on the first N validation examples")
+    evaluate.set_defaults(func=cmd_eval)
+
+    def cmd_promote(args: argparse.Namespace) -> int:
+        from app.db.engine import make_engine
+        from app.finetune.promote import promote
+        from app.finetune.server import ModelServer
+
+        config = settings()
+        server = ModelServer(config.model)
+        try:
+            result = promote(server, make_engine(config.resolved_database_url), Path(args.adapter))
+        finally:
+            server.close()
+        print(f"promoted {result['promoted']} (replacing {result['replaced']})")
+        print(json.dumps(result))
+        return 0
+
+    promote_cmd = steps.add_parser("promote", help="serve an evaluated adapter, unless worse")
+    promote_cmd.add_argument("--adapter", required=True)
+    promote_cmd.set_defaults(func=cmd_promote)
+
+
+def _current_model(settings: Settings) -> str:
+    """The model the app asks for now: the latest promotion, else settings.model.name."""
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.orm import Session
+
+    from app.db.engine import make_engine
+    from app.db.promotions import model_to_ask
+
+    try:
+        with Session(make_engine(settings.resolved_database_url)) as session:
+            return model_to_ask(session=session, default=settings.model.name)
+    except SQLAlchemyError as exc:
+        raise AppError(
+            "config", f"database not readable ({exc}); run `supportbot db upgrade`"
+        ) from exc

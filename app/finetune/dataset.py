@@ -1,0 +1,326 @@
+"""`supportbot finetune dataset`: a chat-format SFT set from resolved tickets and KB articles.
+
+Each example is what the model will see when it serves: the system prompt and the numbered
+passages the app retrieves for the customer's question (`build_messages`, the very function
+the vLLM generator calls), followed by a reference answer that cites those passages.
+
+- Questions and answers come from the sources through the ingest loaders: a ticket's first
+  customer words and its resolution; a KB article's title and its opening sentences.
+- Context: the passages the app's retriever returns for the question, from the live index.
+  A ticket's own passages are left out: a new customer's question has no ticket yet, and a
+  model trained to copy the ticket it is asked about learns nothing it can use.
+- Citations: each answer sentence cites the retrieved passage that says the most like it
+  (embedding similarity); a sentence no passage supports is dropped (no claim without a
+  citation); when none is left, the reference answer is the app's "I don't know" — the model
+  should learn to abstain when the passages do not answer.
+- Personal data (e-mails, phones, serials, order numbers, names) becomes placeholders.
+- Near-duplicates (same question and answer in other words) are kept once.
+- Train/validation split by a hash of the example id: stable across runs, so the validation
+  set stays held out when the sources grow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from app.embedding import Embedder
+from app.pipeline.answering import ABSTAIN_TEXT
+from app.pipeline.generators.base import GenerationRequest
+from app.pipeline.generators.vllm import build_messages
+from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
+from app.redaction import scrub
+from app.text import estimate_tokens, split_sentences
+from ingest.document import DocType, ParsedDocument, SourceError
+from ingest.pipeline import load_documents
+from ingest.sources import discover
+
+ExampleKind = Literal["ticket", "kb"]
+
+# A sentence is backed by a passage when their embeddings are at least this similar
+# (MiniLM cosine; paraphrases of one fact score about 0.6-0.9, related topics 0.3-0.5).
+SUPPORT_SIMILARITY = 0.5
+# Two examples whose question+answer share this share of word trigrams are one example.
+DUPLICATE_JACCARD = 0.8
+# A KB article's answer: its opening sentences, as a support agent would quote it.
+KB_ANSWER_SENTENCES = 3
+PLACEHOLDERS = ("[email]", "[phone]", "[serial]", "[order]", "[name]")
+
+
+@dataclass(frozen=True)
+class SourcePair:
+    """A customer question and the answer people gave, from one ticket or article."""
+
+    id: str
+    kind: ExampleKind
+    source: str
+    record_id: str | None
+    question: str
+    answer: str
+    product: str | None
+
+
+@dataclass(frozen=True)
+class Example:
+    id: str
+    kind: ExampleKind
+    messages: list[dict[str, str]]
+    abstain: bool  # the reference answer is the app's "I don't know"
+    passages: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "abstain": self.abstain,
+            "passages": self.passages,
+            "messages": self.messages,
+        }
+
+
+@dataclass
+class DatasetStats:
+    sources: Counter[str] = field(default_factory=Counter)  # pairs by kind
+    skipped: list[str] = field(default_factory=list)  # why a ticket or article gave nothing
+    duplicates: int = 0
+    train: int = 0
+    validation: int = 0
+    abstain: int = 0
+    citations: list[int] = field(default_factory=list)  # per answering example
+    prompt_tokens: list[int] = field(default_factory=list)
+    placeholders: Counter[str] = field(default_factory=Counter)
+
+    def to_json(self) -> dict[str, Any]:
+        tokens = self.prompt_tokens or [0]
+        return {
+            "pairs": dict(self.sources),
+            "skipped": len(self.skipped),
+            "skipped_reasons": self.skipped[:20],
+            "near_duplicates_removed": self.duplicates,
+            "train": self.train,
+            "validation": self.validation,
+            "abstain_examples": self.abstain,
+            "mean_citations": round(statistics.fmean(self.citations), 2) if self.citations else 0,
+            "prompt_tokens_p50": int(statistics.median(tokens)),
+            "prompt_tokens_max": max(tokens),
+            "placeholders": dict(self.placeholders),
+        }
+
+
+# --- questions and answers from the sources --------------------------------------------------
+
+
+def source_pairs(folders: Sequence[Path], stats: DatasetStats) -> list[SourcePair]:
+    """Question/answer pairs from the tickets and KB articles under `folders`."""
+    pairs: list[SourcePair] = []
+    for file in discover(list(folders)).files:
+        try:
+            documents = load_documents(file, file.path.read_bytes())
+        except (SourceError, OSError) as exc:
+            stats.skipped.append(f"{file.source}: {exc}")
+            continue
+        for document in documents:
+            pair = _pair(file.source, document)
+            if isinstance(pair, str):
+                stats.skipped.append(pair)
+            elif pair is not None:
+                pairs.append(pair)
+                stats.sources[pair.kind] += 1
+    return pairs
+
+
+def _pair(source: str, document: ParsedDocument) -> SourcePair | str | None:
+    """The pair of one document; None for manuals; a reason when it gives none."""
+    where = f"{source}: {document.record_id or document.title}"
+    if document.doc_type == DocType.TICKET:
+        question, answer, kind = (
+            _ticket_question(document),
+            _section(document, "Resolution"),
+            "ticket",
+        )
+    elif document.doc_type == DocType.KB:
+        body = " ".join(b.text for b in document.blocks if b.text.strip())
+        question, kind = document.title, "kb"
+        answer = " ".join(split_sentences(body)[:KB_ANSWER_SENTENCES])
+    else:
+        return None
+    if not question or not answer:
+        return f"{where}: no question or no answer"
+    return SourcePair(
+        id=f"{kind}:{source}:{document.record_id or document.title}",
+        kind=kind,  # type: ignore[arg-type]
+        source=source,
+        record_id=document.record_id,
+        question=" ".join(question.split()),
+        answer=" ".join(answer.split()),
+        product=document.product,
+    )
+
+
+def _ticket_question(document: ParsedDocument) -> str:
+    """The customer's first words: the description, else their first message."""
+    base = document.blocks[0].heading_path[:1] if document.blocks else ()
+    description = " ".join(b.text for b in document.blocks if b.heading_path == base)
+    if description.strip():
+        return description
+    conversation = _section(document, "Conversation")
+    first = re.search(r"(?m)^Customer:\s*(.+)$", conversation)
+    return first.group(1) if first else document.title
+
+
+def _section(document: ParsedDocument, name: str) -> str:
+    return "\n".join(
+        b.text for b in document.blocks if len(b.heading_path) > 1 and b.heading_path[1] == name
+    )
+
+
+# --- examples ----------------------------------------------------------------------------------
+
+
+class ExampleBuilder:
+    """Turns pairs into chat examples with the app's own retrieval and prompt."""
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        embedder: Embedder,
+        *,
+        passages: int,
+        other_product_weight: float,
+    ) -> None:
+        self._retriever = retriever
+        self._embedder = embedder
+        self._passages = passages
+        self._other_product_weight = other_product_weight
+
+    def build(self, pair: SourcePair) -> Example:
+        context = self._context(pair)
+        answer = self._cited_answer(pair.answer, context)
+        request = GenerationRequest(
+            question=pair.question, history=(), passages=tuple(context), product=pair.product
+        )
+        messages = build_messages(request)
+        messages.append({"role": "assistant", "content": answer or ABSTAIN_TEXT})
+        # The system prompt is ours; the rest quotes customers and tickets.
+        scrubbed = [messages[0], *({**m, "content": scrub(m["content"])} for m in messages[1:])]
+        return Example(pair.id, pair.kind, scrubbed, abstain=not answer, passages=len(context))
+
+    def _context(self, pair: SourcePair) -> list[RetrievedPassage]:
+        prefer = (
+            ProductPreference(pair.product, other_product_weight=self._other_product_weight)
+            if pair.product
+            else None
+        )
+        found = self._retriever.search(pair.question, k=self._passages + 5, prefer=prefer)
+        if pair.kind == "ticket":
+            found = [
+                r
+                for r in found
+                if not (r.passage.source == pair.source and r.passage.record_id == pair.record_id)
+            ]
+        return found[: self._passages]
+
+    def _cited_answer(self, answer: str, context: list[RetrievedPassage]) -> str:
+        """The answer's sentences that a passage backs, each citing its best passage."""
+        sentences = split_sentences(answer)
+        if not sentences or not context:
+            return ""
+        vectors = np.asarray(self._embedder.embed_documents(sentences))
+        passage_vectors = np.asarray(
+            self._embedder.embed_documents([r.passage.text for r in context])
+        )
+        similarity = vectors @ passage_vectors.T
+        kept = []
+        for sentence, row in zip(sentences, similarity, strict=True):
+            best = int(np.argmax(row))
+            if row[best] >= SUPPORT_SIMILARITY:
+                kept.append(f"{sentence.rstrip()} [{best + 1}]")
+        return " ".join(kept)
+
+
+def remove_near_duplicates(examples: Sequence[Example]) -> tuple[list[Example], int]:
+    """The examples with each near-duplicate group kept once (the first by id)."""
+    kept: list[Example] = []
+    kept_shingles: list[frozenset[str]] = []
+    for example in sorted(examples, key=lambda e: e.id):
+        shingles = _shingles(" ".join(m["content"] for m in example.messages[-2:]))
+        if any(_jaccard(shingles, other) >= DUPLICATE_JACCARD for other in kept_shingles):
+            continue
+        kept.append(example)
+        kept_shingles.append(shingles)
+    return kept, len(examples) - len(kept)
+
+
+def _shingles(text: str) -> frozenset[str]:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return frozenset(" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2)))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def split(
+    examples: Sequence[Example], validation_share: float
+) -> tuple[list[Example], list[Example]]:
+    """Train and validation by a stable hash of each id; at least one of each when possible."""
+    ranked = sorted(examples, key=lambda e: hashlib.sha256(e.id.encode()).hexdigest())
+    cut = round(len(ranked) * validation_share)
+    if len(ranked) >= 2:
+        cut = min(max(cut, 1), len(ranked) - 1)
+    validation = set(id(e) for e in ranked[:cut])
+    return (
+        [e for e in examples if id(e) not in validation],
+        [e for e in examples if id(e) in validation],
+    )
+
+
+def build_dataset(
+    folders: Sequence[Path],
+    out_dir: Path,
+    *,
+    retriever: Retriever,
+    embedder: Embedder,
+    passages: int,
+    other_product_weight: float,
+    validation_share: float = 0.15,
+) -> DatasetStats:
+    """Write train.jsonl, validation.jsonl and stats.json to `out_dir`; return the stats."""
+    stats = DatasetStats()
+    builder = ExampleBuilder(
+        retriever, embedder, passages=passages, other_product_weight=other_product_weight
+    )
+    examples = [builder.build(pair) for pair in source_pairs(folders, stats)]
+    examples, stats.duplicates = remove_near_duplicates(examples)
+    train, validation = split(examples, validation_share)
+    stats.train, stats.validation = len(train), len(validation)
+    for example in examples:
+        stats.abstain += example.abstain
+        answer = example.messages[-1]["content"]
+        if not example.abstain:
+            stats.citations.append(len(re.findall(r"\[\d+\]", answer)))
+        prompt = " ".join(m["content"] for m in example.messages[:-1])
+        stats.prompt_tokens.append(estimate_tokens(prompt))
+        for message in example.messages[1:]:
+            for placeholder in PLACEHOLDERS:
+                stats.placeholders[placeholder] += message["content"].count(placeholder)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_jsonl(out_dir / "train.jsonl", (e.to_json() for e in train))
+    _write_jsonl(out_dir / "validation.jsonl", (e.to_json() for e in validation))
+    (out_dir / "stats.json").write_text(json.dumps(stats.to_json(), indent=2) + "\n")
+    return stats
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,0 +1,62 @@
+"""Personal data out of text: what the logs and the fine-tuning set must not carry.
+
+E-mail addresses, phone numbers, serial numbers and order numbers are found by the same
+patterns triage uses to pick them out of customer messages, and replaced by `[email]`,
+`[phone]`, `[serial]` and `[order]`; `scrub` also replaces people's names (spaCy's PERSON
+entities) by `[name]`, which costs a model call, so the logs do without it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Imported rather than rewritten: what triage recognises as an identifier is what we hide.
+from app.pipeline.triage import (
+    _EMAIL,
+    _ORDER,
+    _PHONE,
+    _SERIAL_BARE,
+    _SERIAL_NAMED,
+    person_spans,
+)
+
+
+def _replace_groups(pattern: re.Pattern[str], text: str, label: str) -> str:
+    """Replace the identifier a pattern captured (its groups), keeping the words around it."""
+
+    def swap(match: re.Match[str]) -> str:
+        spans = [match.span(g) for g in range(1, (pattern.groups or 0) + 1) if match.group(g)]
+        if not spans:
+            return label
+        whole, start = match.group(), match.start()
+        out, last = [], 0
+        for a, b in spans:
+            out += [whole[last : a - start], label]
+            last = b - start
+        return "".join([*out, whole[last:]])
+
+    return pattern.sub(swap, text)
+
+
+def _phone(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    national = match.group().startswith("0")
+    plausible = (10 <= len(digits) <= 11) if national else (7 <= len(digits) <= 15)
+    return "[phone]" if plausible else match.group()
+
+
+def redact(text: str) -> str:
+    """`text` with e-mail addresses, phone numbers, serial and order numbers replaced."""
+    text = _EMAIL.sub("[email]", text)
+    text = _replace_groups(_ORDER, text, "[order]")
+    text = _replace_groups(_SERIAL_NAMED, text, "[serial]")
+    text = _PHONE.sub(_phone, text)
+    return _SERIAL_BARE.sub("[serial]", text)
+
+
+def scrub(text: str) -> str:
+    """`redact(text)` with people's names replaced by `[name]` as well."""
+    text = redact(text)
+    for start, end in reversed(person_spans(text)):
+        text = text[:start] + "[name]" + text[end:]
+    return text
