@@ -55,8 +55,21 @@ def redact(text: str) -> str:
 
 
 def scrub(text: str) -> str:
-    """`redact(text)` with people's names replaced by `[name]` as well."""
+    """`redact(text)` with people's names replaced by `[name]` as well.
+
+    Only spans spelled like names, and not right after a number, count: the small spaCy model
+    also tags product names, units and menu items as people ("LA-6", "940 Mbps", "WPA3"), and
+    hiding those would teach the fine-tuned model to write `[name]` for them.
+    """
     text = redact(text)
     for start, end in reversed(person_spans(text)):
-        text = text[:start] + "[name]" + text[end:]
+        after_a_number = _NUMBER_BEFORE.search(text[:start]) is not None  # "940 Mbps": a unit
+        if not after_a_number and all(_NAME_WORD.fullmatch(w) for w in text[start:end].split()):
+            text = text[:start] + "[name]" + text[end:]
     return text
+
+
+# A capitalised word of letters ("Anna", "O'Brien", "McKay", "Jean-Luc"), lower-case after its
+# first letter somewhere, with no digits: what a person's name looks like.
+_NAME_WORD = re.compile(r"[A-Z][A-Za-z'’-]*[a-z][A-Za-z'’-]*")
+_NUMBER_BEFORE = re.compile(r"\d\s*$")

@@ -61,11 +61,16 @@ def build_base(shape: str, tokenizer_dir: Path, out: Path) -> int:
         pad_token_id=tokenizer.pad_token_id,
         **SHAPES[shape],
     )
-    dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-    model = transformers.LlamaForCausalLM(config).to(dtype)
+    gpu = torch.cuda.is_available()
+    with torch.device("cuda" if gpu else "cpu"):  # 7B weights are made in seconds on a GPU
+        model = transformers.LlamaForCausalLM(config).to(torch.bfloat16 if gpu else torch.float32)
     model.save_pretrained(str(out))
     tokenizer.save_pretrained(str(out))
-    return sum(p.numel() for p in model.parameters())
+    parameters = sum(p.numel() for p in model.parameters())
+    del model
+    if gpu:
+        torch.cuda.empty_cache()
+    return parameters
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,7 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,7 +38,7 @@ from app.pipeline.answering import ABSTAIN_TEXT
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.vllm import build_messages
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
-from app.redaction import scrub
+from app.redaction import redact, scrub
 from app.text import estimate_tokens, split_sentences
 from ingest.document import DocType, ParsedDocument, SourceError
 from ingest.pipeline import load_documents
@@ -205,14 +205,18 @@ class ExampleBuilder:
     def build(self, pair: SourcePair) -> Example:
         context = self._context(pair)
         answer = self._cited_answer(pair.answer, context)
+        # Personal data goes before the prompt is built: names are looked for only in what
+        # customers and tickets wrote (a manual names products and menus, not people, and the
+        # name finder would take some of those for names); identifiers everywhere.
         request = GenerationRequest(
-            question=pair.question, history=(), passages=tuple(context), product=pair.product
+            question=scrub(pair.question),
+            history=(),
+            passages=tuple(_without_personal_data(r) for r in context),
+            product=pair.product,
         )
         messages = build_messages(request)
-        messages.append({"role": "assistant", "content": answer or ABSTAIN_TEXT})
-        # The system prompt is ours; the rest quotes customers and tickets.
-        scrubbed = [messages[0], *({**m, "content": scrub(m["content"])} for m in messages[1:])]
-        return Example(pair.id, pair.kind, scrubbed, abstain=not answer, passages=len(context))
+        messages.append({"role": "assistant", "content": scrub(answer) if answer else ABSTAIN_TEXT})
+        return Example(pair.id, pair.kind, messages, abstain=not answer, passages=len(context))
 
     def _context(self, pair: SourcePair) -> list[RetrievedPassage]:
         prefer = (
@@ -324,3 +328,10 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as out:
         for row in rows:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _without_personal_data(retrieved: RetrievedPassage) -> RetrievedPassage:
+    """The passage with identifiers replaced, and names too when a ticket wrote it."""
+    passage = retrieved.passage
+    hide = scrub if passage.doc_type == DocType.TICKET else redact
+    return replace(retrieved, passage=replace(passage, text=hide(passage.text)))

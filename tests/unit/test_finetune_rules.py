@@ -87,3 +87,14 @@ def test_personal_data_becomes_placeholders() -> None:
     for secret in ("Maria", "Lopez", "maria.lopez@example.com", "7946", "LS24P-6B2R-00431"):
         assert secret not in scrubbed
     assert "[name]" in scrubbed and "[email]" in scrubbed and "[serial]" in scrubbed
+
+
+def test_product_names_units_and_model_numbers_are_not_taken_for_names() -> None:
+    text = (
+        "Thanks, Tom Becker. Speed tests during the next all-hands averaged 45 Mbps. "
+        "The LA-6 reached 940 Mbps over WPA3 after the LR-400 update."
+    )
+    scrubbed = scrub(text)
+    assert "Tom Becker" not in scrubbed and "[name]" in scrubbed
+    for kept in ("45 Mbps", "LA-6", "940 Mbps", "WPA3", "LR-400"):
+        assert kept in scrubbed
