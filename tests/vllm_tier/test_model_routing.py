@@ -33,9 +33,17 @@ PINNED = {"structured_outputs": {"choice": [CITED]}}
 NOWHERE = "http://127.0.0.1:9/v1"  # nothing listens on port 9
 
 
-def _router(small_url: str, large_url: str, *, min_confidence: float) -> RoutingGenerator:
+def _router(
+    small_url: str,
+    large_url: str,
+    *,
+    min_confidence: float,
+    small_says: str = CITED,
+    probe_tokens: int = 6,
+) -> RoutingGenerator:
+    small_body = {"structured_outputs": {"choice": [small_says]}}
     small = ModelSettings(
-        base_url=small_url, name=BASE_MODEL, max_tokens=64, retries=0, extra_body=PINNED
+        base_url=small_url, name=BASE_MODEL, max_tokens=64, retries=0, extra_body=small_body
     )
     large = RoutingSettings(
         base_url=large_url, name=ADAPTER_MODEL, max_tokens=64, retries=0, extra_body=PINNED
@@ -44,7 +52,7 @@ def _router(small_url: str, large_url: str, *, min_confidence: float) -> Routing
         VllmGenerator(small),
         VllmGenerator(large, route="large"),
         min_confidence=min_confidence,
-        probe_tokens=6,
+        probe_tokens=probe_tokens,
     )
 
 
@@ -82,6 +90,22 @@ def test_an_unsure_small_model_hands_the_question_to_the_larger_one(
     # The small model's request was cut off after its judged opening.
     assert 6 <= small.completion_tokens < large.completion_tokens
     assert small.prompt_tokens > 0 and large.prompt_tokens > 0
+
+
+def test_a_small_model_that_says_it_does_not_know_hands_over_however_sure_it_is(
+    vllm_server: VllmServer,
+) -> None:
+    router = _router(
+        vllm_server.base_url,
+        vllm_server.base_url,
+        min_confidence=0.0,
+        small_says="I don't know which button that is [1].",
+        probe_tokens=24,  # the tiny model's 4,096-token vocabulary spells words in pieces
+    )
+    text, report = _answer(router)
+    assert text == CITED and report.model == ADAPTER_MODEL
+    assert report.routing is not None
+    assert (report.routing.route, report.routing.reason) == ("large", "abstained")
 
 
 def test_a_larger_endpoint_that_is_down_leaves_the_answer_to_the_small_model(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import AsyncIterator
+from typing import Literal
 
 from app.pipeline.generators.base import (
     GenerationReport,
@@ -77,19 +78,17 @@ class RoutingGenerator:
                 opening = await self._opening(small)
             except GeneratorUnavailable:
                 # Nothing of the opening was shown yet, so the larger model can start afresh.
-                async for text in self._hand_over(request, report, small_model, None):
+                report.routing = self._decision("large", "small_unavailable", None, small_model)
+                async for text in _texts([], self._large.pieces(request, report)):
                     yield text
                 return
             confidence = _mean_probability(opening)
-            text = "".join(piece.text for piece in opening)
-            reason = self._judge(text, confidence)
+            reason = self._judge("".join(piece.text for piece in opening), confidence)
             if reason == "confident":
                 report.model = small_model
                 report.routing = self._decision("small", reason, confidence, small_model)
-                for piece in opening:
-                    yield piece.text
-                async for piece in small:
-                    yield piece.text
+                async for text in _texts(opening, small):
+                    yield text
                 return
             large = self._large.pieces(request, report)
             try:
@@ -100,16 +99,13 @@ class RoutingGenerator:
                 report.routing = self._decision(
                     "small", "large_unavailable", confidence, small_model
                 )
-                for piece in opening:
-                    yield piece.text
-                async for piece in small:
-                    yield piece.text
+                async for text in _texts(opening, small):
+                    yield text
                 return
             await small.aclose()  # cancels the small model's request on the server
             report.routing = self._decision("large", reason, confidence, small_model)
-            yield first.text
-            async for piece in large:
-                yield piece.text
+            async for text in _texts([first], large):
+                yield text
         finally:
             await small.aclose()
 
@@ -124,18 +120,6 @@ class RoutingGenerator:
                 break
         return opening
 
-    async def _hand_over(
-        self,
-        request: GenerationRequest,
-        report: GenerationReport,
-        small_model: str,
-        confidence: float | None,
-    ) -> AsyncIterator[str]:
-        """The small model failed before its first word: the larger one answers alone."""
-        report.routing = self._decision("large", "small_unavailable", confidence, small_model)
-        async for piece in self._large.pieces(request, report):
-            yield piece.text
-
     def _judge(self, opening: str, confidence: float | None) -> str:
         if _DOES_NOT_KNOW.search(opening):
             return "abstained"
@@ -144,10 +128,14 @@ class RoutingGenerator:
         return "confident"
 
     def _decision(
-        self, route: str, reason: str, confidence: float | None, small_model: str
+        self,
+        route: Literal["small", "large"],
+        reason: str,
+        confidence: float | None,
+        small_model: str,
     ) -> RoutingDecision:
         return RoutingDecision(
-            route="large" if route == "large" else "small",
+            route=route,
             reason=reason,
             confidence=confidence,
             threshold=self._min_confidence,
@@ -165,3 +153,14 @@ def _mean_probability(pieces: list[Piece]) -> float | None:
     if not logprobs:
         return None
     return math.exp(sum(logprobs) / len(logprobs))
+
+
+async def _texts(held: list[Piece], rest: AsyncIterator[Piece]) -> AsyncIterator[str]:
+    """The text of the pieces held back, then of the rest of the stream (empty ones skipped:
+    a piece may carry only log-probabilities)."""
+    for piece in held:
+        if piece.text:
+            yield piece.text
+    async for piece in rest:
+        if piece.text:
+            yield piece.text
