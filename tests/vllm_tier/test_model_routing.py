@@ -31,6 +31,9 @@ from tests.vllm_tier.server import ADAPTER_MODEL, BASE_MODEL, VllmServer
 CITED = "Hold the reset button for ten seconds [1]."
 PINNED = {"structured_outputs": {"choice": [CITED]}}
 NOWHERE = "http://127.0.0.1:9/v1"  # nothing listens on port 9
+# The CPU server's first answer with log-probabilities can take longer than the production
+# first-token timeout on a busy 2-core machine; a timeout here would test the machine.
+PATIENT = {"first_token_timeout_s": 60.0, "total_timeout_s": 120.0}
 
 
 def _router(
@@ -41,13 +44,10 @@ def _router(
     small_says: str = CITED,
     probe_tokens: int = 6,
 ) -> RoutingGenerator:
+    common: dict[str, object] = {"max_tokens": 64, "retries": 0, **PATIENT}
     small_body = {"structured_outputs": {"choice": [small_says]}}
-    small = ModelSettings(
-        base_url=small_url, name=BASE_MODEL, max_tokens=64, retries=0, extra_body=small_body
-    )
-    large = RoutingSettings(
-        base_url=large_url, name=ADAPTER_MODEL, max_tokens=64, retries=0, extra_body=PINNED
-    )
+    small = ModelSettings(base_url=small_url, name=BASE_MODEL, extra_body=small_body, **common)
+    large = RoutingSettings(base_url=large_url, name=ADAPTER_MODEL, extra_body=PINNED, **common)
     return RoutingGenerator(
         VllmGenerator(small),
         VllmGenerator(large, route="large"),
@@ -144,6 +144,11 @@ def test_the_served_app_records_each_decision_and_counts_tokens_by_route(
         "SUPPORTBOT_ROUTING__EXTRA_BODY": json.dumps(PINNED),
         "SUPPORTBOT_ROUTING__MIN_CONFIDENCE": "1.0",  # every answer goes to the larger model
         "SUPPORTBOT_ANSWER__PASSAGES": "1",  # the tiny model reads 1,024 tokens
+        **{
+            f"SUPPORTBOT_{group}__{name.upper()}": str(value)
+            for group in ("MODEL", "ROUTING")
+            for name, value in PATIENT.items()
+        },
     }
     with serve(home, data, **environment) as base:
 
