@@ -11,7 +11,9 @@ Answers come from the same pipeline the chat uses, one question per conversation
 - citation_precision: share of cited passages that hit a gold entry, over answered questions;
 - abstain_rate: share of all questions the bot declined to answer, also split into
   answerable and unanswerable (gold empty) questions, so that one cannot hide the other;
-- clarify_rate: share of questions answered with "which product?".
+- clarify_rate: share of questions answered with "which product?";
+- routed_to_large_rate (only with model routing configured): share of the model's answers
+  that the larger model wrote, which is what the routing threshold costs.
 """
 
 from __future__ import annotations
@@ -227,10 +229,13 @@ async def _score_answers(questions: list[Question], pipeline: AnswerPipeline) ->
     abstained = {True: 0, False: 0}  # answerable? -> abstentions
     asked = {True: 0, False: 0}
     clarified = 0
+    routes = {"small": 0, "large": 0}
     for question in questions:
         started = time.perf_counter()
         answer = await pipeline.answer(question.question)
         latencies.append((time.perf_counter() - started) * 1000)
+        if answer.routing is not None:
+            routes[answer.routing.route] += 1
         answerable = bool(question.gold)
         asked[answerable] += 1
         if answer.kind == "clarify":
@@ -244,6 +249,9 @@ async def _score_answers(questions: list[Question], pipeline: AnswerPipeline) ->
         if answerable and question.answer:
             rouge.append(rouge_l_f1(strip_markers(answer.text), question.answer))
     total = len(questions) or 1
+    routed = {}
+    if sum(routes.values()):  # model routing is configured: what share the larger model wrote
+        routed["routed_to_large_rate"] = round(routes["large"] / sum(routes.values()), 4)
     return {
         "generator": pipeline.generator_name,
         "rougeL_f1": round(sum(rouge) / len(rouge), 4) if rouge else 0.0,
@@ -254,6 +262,7 @@ async def _score_answers(questions: list[Question], pipeline: AnswerPipeline) ->
         "clarify_rate": round(clarified / total, 4),
         "answer_p50_ms": round(percentile(latencies, 50), 2),
         "answer_p95_ms": round(percentile(latencies, 95), 2),
+        **routed,
     }
 
 

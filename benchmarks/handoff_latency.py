@@ -139,7 +139,11 @@ async def one_customer(base: str, console: Console, index: int, timeout: float) 
         result["conversation_id"] = thread_id
         result["answer_kind"] = client.final_message(start).get("metadata", {}).get("answer_kind")
         remaining = max(0.0, timeout - (time.perf_counter() - sent))
-        if not await until(lambda: thread_id in console.queue_at, remaining):
+        # Both: a queue fetch kicked by another conversation's event may list this one before
+        # its own event has arrived.
+        if not await until(
+            lambda: thread_id in console.queue_at and thread_id in console.event_at, remaining
+        ):
             result["error"] = "not escalated" if thread_id not in console.event_at else "not queued"
             return result
         result["event_ms"] = (console.event_at[thread_id] - sent) * 1000

@@ -16,10 +16,12 @@ import json
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
-from app.config import ModelSettings, RoutingSettings, Settings
+from app.cli import main
+from app.config import ModelSettings, RoutingSettings, Settings, get_settings
 from app.db.engine import make_engine
 from app.db.models import RoutingRecord
 from app.pipeline.generators.base import GenerationReport, GenerationRequest
@@ -54,6 +56,15 @@ def _router(
         min_confidence=min_confidence,
         probe_tokens=probe_tokens,
     )
+
+
+def _patient_environment() -> dict[str, str]:
+    """PATIENT for both endpoints, as the app reads it from its environment."""
+    return {
+        f"SUPPORTBOT_{group}__{name.upper()}": str(value)
+        for group in ("MODEL", "ROUTING")
+        for name, value in PATIENT.items()
+    }
 
 
 def _answer(router: RoutingGenerator) -> tuple[str, GenerationReport]:
@@ -144,11 +155,7 @@ def test_the_served_app_records_each_decision_and_counts_tokens_by_route(
         "SUPPORTBOT_ROUTING__EXTRA_BODY": json.dumps(PINNED),
         "SUPPORTBOT_ROUTING__MIN_CONFIDENCE": "1.0",  # every answer goes to the larger model
         "SUPPORTBOT_ANSWER__PASSAGES": "1",  # the tiny model reads 1,024 tokens
-        **{
-            f"SUPPORTBOT_{group}__{name.upper()}": str(value)
-            for group in ("MODEL", "ROUTING")
-            for name, value in PATIENT.items()
-        },
+        **_patient_environment(),
     }
     with serve(home, data, **environment) as base:
 
@@ -187,3 +194,43 @@ def test_the_served_app_records_each_decision_and_counts_tokens_by_route(
         assert records[0].small_model == BASE_MODEL and records[0].large_model == ADAPTER_MODEL
         assert records[0].usage["large"]["completion_tokens"] > 0
     engine.dispose()
+
+
+def test_eval_reports_the_share_the_larger_model_wrote(
+    vllm_server: VllmServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    suite = tmp_path / "suite"
+    (suite / "corpus").mkdir(parents=True)
+    (suite / "corpus" / "reset.md").write_text(
+        "# Factory reset\n\nHold the reset button of the AP-1 for 10 seconds until the LED "
+        "blinks amber.\n",
+        encoding="utf-8",
+    )
+    question = {
+        "id": "q1",
+        "question": "How long do I hold the reset button?",
+        "gold": [{"source": "reset.md", "section": None}],
+        "answer": "10 seconds.",
+    }
+    (suite / "questions.jsonl").write_text(json.dumps(question) + "\n", encoding="utf-8")
+    for name, value in {
+        "MODEL__BASE_URL": vllm_server.base_url,
+        "MODEL__NAME": BASE_MODEL,
+        "MODEL__CLASSIFY_INTENT": "false",
+        "MODEL__EXTRA_BODY": json.dumps(PINNED),
+        "ROUTING__BASE_URL": vllm_server.base_url,
+        "ROUTING__NAME": ADAPTER_MODEL,
+        "ROUTING__EXTRA_BODY": json.dumps(PINNED),
+        "ROUTING__MIN_CONFIDENCE": "1.0",
+        "ANSWER__PASSAGES": "1",
+    }.items():
+        monkeypatch.setenv(f"SUPPORTBOT_{name}", value)
+    for name, value in _patient_environment().items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    assert main(["eval", str(suite), "--generator", "vllm", "--json"]) == 0
+    metrics = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert metrics["routed_to_large_rate"] == 1.0 and metrics["citation_precision"] == 1.0
