@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.conversations import require_message
@@ -23,18 +22,8 @@ def record_routing(
     require_message(session=session, message_id=message_id)
     record = RoutingRecord(
         message_id=message_id,
-        route=decision.route,
-        reason=decision.reason,
-        confidence=decision.confidence,
-        threshold=decision.threshold,
-        small_model=decision.small_model,
-        large_model=decision.large_model,
+        **asdict(decision),  # the decision's fields are the record's columns
         usage={route: asdict(spent) for route, spent in usage.items()},
     )
     session.add(record)
     return record
-
-
-def routing_for_message(*, session: Session, message_id: str) -> RoutingRecord | None:
-    query = select(RoutingRecord).where(RoutingRecord.message_id == message_id)
-    return session.scalars(query.order_by(RoutingRecord.id.desc()).limit(1)).first()

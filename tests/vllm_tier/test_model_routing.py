@@ -29,6 +29,7 @@ from app.pipeline.generators.routing import RoutingGenerator
 from app.pipeline.generators.vllm import VllmGenerator
 from tests.integration.chat_server import ChatClient, serve, write_access_point_corpus
 from tests.vllm_tier.server import ADAPTER_MODEL, BASE_MODEL, VllmServer
+from tests.vllm_tier.suites import write_reset_suite
 
 CITED = "Hold the reset button for ten seconds [1]."
 PINNED = {"structured_outputs": {"choice": [CITED]}}
@@ -202,20 +203,7 @@ def test_eval_reports_the_share_the_larger_model_wrote(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    suite = tmp_path / "suite"
-    (suite / "corpus").mkdir(parents=True)
-    (suite / "corpus" / "reset.md").write_text(
-        "# Factory reset\n\nHold the reset button of the AP-1 for 10 seconds until the LED "
-        "blinks amber.\n",
-        encoding="utf-8",
-    )
-    question = {
-        "id": "q1",
-        "question": "How long do I hold the reset button?",
-        "gold": [{"source": "reset.md", "section": None}],
-        "answer": "10 seconds.",
-    }
-    (suite / "questions.jsonl").write_text(json.dumps(question) + "\n", encoding="utf-8")
+    suite = write_reset_suite(tmp_path / "suite")
     for name, value in {
         "MODEL__BASE_URL": vllm_server.base_url,
         "MODEL__NAME": BASE_MODEL,
