@@ -736,7 +736,7 @@ supportbot eval benchmarks/suites/siblings
 The script is deterministic; do not edit the generated files by hand. The check asserts that
 every gold section exists in its manual and states the model's value, that no other section
 of that manual states it, that each question names its model (catalog matching as in
-`app/products.py`), and that no manual mentions what the unanswerable questions ask about.
+`app/ground/products.py`), and that no manual mentions what the unanswerable questions ask about.
 
 ## Contents
 
@@ -864,7 +864,7 @@ def _key(name: str) -> str:
 
 
 def detect_product(text: str, aliases: dict[str, str]) -> str | None:
-    """The catalog product named in `text`, longest name first (as app/products.py does)."""
+    """The catalog product named in `text`, longest name first (as app/ground/products.py does)."""
     best: tuple[int, str] | None = None
     lowered = text.lower()
     for alias, product in aliases.items():

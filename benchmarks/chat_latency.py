@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.evaluation import percentile  # noqa: E402
+from app.doors.evaluation import percentile  # noqa: E402
 from tests.integration.chat_server import ChatClient, serve  # noqa: E402
 
 QUESTIONS = [

@@ -33,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from app.evaluation import percentile  # noqa: E402
+from app.doors.evaluation import percentile  # noqa: E402
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 AGENT_PASSWORD = "benchmark password 1234"
@@ -89,7 +89,7 @@ def create_agents(
             [
                 sys.executable,
                 "-m",
-                "app.cli",
+                "app.doors.cli",
                 "agents",
                 "create",
                 username,

@@ -20,8 +20,8 @@ from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from app.config import Settings  # noqa: E402
-from app.embedding import SentenceTransformerEmbedder  # noqa: E402
+from app.ground.config import Settings  # noqa: E402
+from app.ground.embedding import SentenceTransformerEmbedder  # noqa: E402
 from app.index.models import Passage  # noqa: E402
 from app.index.store import open_writer  # noqa: E402
 from ingest.pipeline import embedding_text, run_ingest  # noqa: E402

@@ -24,9 +24,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app.assistant import build_pipeline, load_catalog  # noqa: E402
-from app.config import AnswerSettings, ModelSettings, Settings  # noqa: E402
-from app.embedding import SentenceTransformerEmbedder  # noqa: E402
+from app.doors.assistant import build_pipeline, load_catalog  # noqa: E402
+from app.ground.config import AnswerSettings, ModelSettings, Settings  # noqa: E402
+from app.ground.embedding import SentenceTransformerEmbedder  # noqa: E402
 from app.index.store import open_reader  # noqa: E402
 from app.pipeline.answering import AnswerPipeline, TextDelta  # noqa: E402
 from app.pipeline.generators.base import GenerationRequest  # noqa: E402

@@ -25,14 +25,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from app.config import Settings  # noqa: E402
-from app.embedding import SentenceTransformerEmbedder  # noqa: E402
-from app.evaluation import percentile  # noqa: E402
+from app.doors.evaluation import percentile  # noqa: E402
+from app.ground.config import Settings  # noqa: E402
+from app.ground.embedding import SentenceTransformerEmbedder  # noqa: E402
+from app.ground.text import split_sentences  # noqa: E402
 from app.index.models import Passage  # noqa: E402
 from app.index.sparse import get_bm25  # noqa: E402
 from app.index.store import open_reader, open_writer  # noqa: E402
 from app.pipeline.retrieval import HybridRetriever  # noqa: E402
-from app.text import split_sentences  # noqa: E402
 
 
 def corpus_sentences(root: Path, limit: int) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from app.text import estimate_tokens, split_sentences
+from app.ground.text import estimate_tokens, split_sentences
 from ingest.document import Block, ParsedDocument
 
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.engine import make_url
 
-from app.config import Settings
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.errors import AppError
 
 
 def _holder() -> str:

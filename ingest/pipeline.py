@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
-from app.config import Settings
-from app.embedding import Embedder
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.embedding import Embedder
+from app.ground.errors import AppError
+from app.ground.products import ProductCatalog
 from app.index.models import PASSAGE_FORMAT, Passage, SourceState, passage_id
 from app.index.sparse import get_bm25
 from app.index.store import IndexWriter, open_writer
-from app.products import ProductCatalog
 from ingest.chunking import chunk_document, passage_context
 from ingest.document import LoadContext, ParsedDocument, SourceError
 from ingest.loaders import loader_for

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from app.injection import is_instruction
+from app.ground.injection import is_instruction
 from ingest.document import ParsedDocument
 
 _QUOTE_CHARS = 120

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from app.errors import AppError
+from app.ground.errors import AppError
 from ingest.document import DocType
 from ingest.loaders import SUPPORTED_SUFFIXES
 

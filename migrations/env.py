@@ -12,7 +12,7 @@ from app.db.models import Base
 config = context.config
 url = config.get_main_option("sqlalchemy.url")
 if not url:
-    from app.config import get_settings
+    from app.ground.config import get_settings
 
     url = normalize_url(get_settings().resolved_database_url)
 

@@ -7,7 +7,7 @@ to take the conversation (app/handoff): then the bot stays silent and the messag
 console. Escalations go through `Handoff`; messages from people arrive through
 `app.chat.push`. Everything shown is made inert first: the
 customer's text is rendered by Chainlit with `unsafe_allow_html = false`, and our replies,
-passages and links go through `app.render`.
+passages and links go through `app.ground.render`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from starlette.datastructures import Headers
 from app.chat import runtime
 from app.chat.data_layer import SupportDataLayer, parse_time
 from app.chat.identity import COOKIE_NAME, identifier, verify
-from app.errors import AppError
+from app.ground.errors import AppError
+from app.ground.render import inert, safe_url
 from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
 from app.pipeline.types import Answer, Citation, Escalation, Turn
-from app.render import inert, safe_url
 
 HISTORY_KEY = "history"
 HANDOFF_ACTION = "talk_to_person"

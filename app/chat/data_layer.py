@@ -42,9 +42,9 @@ from app.db import escalations as escalation_repo
 from app.db import routing as routing_repo
 from app.db.engine import in_thread_transaction
 from app.db.models import Conversation, Customer, Element, Feedback, Message, utc_now
-from app.errors import AppError
+from app.ground.errors import AppError
+from app.ground.render import inert
 from app.pipeline.types import RouteUsage, RoutingDecision
-from app.render import inert
 
 if TYPE_CHECKING:
     from chainlit.element import Element as ChainlitElement

@@ -15,7 +15,7 @@ import secrets
 import uuid
 from pathlib import Path
 
-from app.config import Settings
+from app.ground.config import Settings
 
 COOKIE_NAME = "sb_customer"
 CUSTOMER_PREFIX = "customer:"

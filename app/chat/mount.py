@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.config import Settings
+from app.ground.config import Settings
 
 CHAT_PATH = "/chat"
 _TEMPLATE = Path(__file__).with_name("chainlit_config.toml")

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.config import Settings
+from app.doors.metrics import Metrics
+from app.ground.config import Settings
 from app.handoff.service import Handoff
-from app.metrics import Metrics
 from app.pipeline.answering import AnswerPipeline
 
 

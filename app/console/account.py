@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.console import auth
 from app.console.account_pages import agents_page, audit_page, login_page
 from app.console.auth import ConsoleUser, csrf_agent, csrf_role, require_role
@@ -26,7 +25,8 @@ from app.console.html import page_response, security_headers
 from app.console.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from app.db import agents as db_agents
 from app.db.models import Agent
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.errors import AppError
 from app.handoff.service import Handoff
 from app.handoff.views import Actor
 

@@ -30,8 +30,8 @@ from fastapi import Depends, Form, HTTPException, Request, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.db import agents as db_agents
+from app.ground.config import Settings
 from app.handoff.views import Actor, Role
 
 SESSION_COOKIE = "sb_console"

@@ -23,7 +23,7 @@ from datetime import datetime
 import numpy as np
 
 from app.db.unanswered import FailedQuestion
-from app.embedding import Embedder, Vectors
+from app.ground.embedding import Embedder, Vectors
 
 # MiniLM cosine: paraphrases of one question score ~0.75-0.9 ("Do you ship to Canada?" /
 # "Can I get my order delivered to Canada?" 0.79), two questions about one product and topic

@@ -20,8 +20,8 @@ from app.console.grouping import QuestionGroup, VectorCache, group_questions
 from app.db import stats
 from app.db.models import utc_now
 from app.db.unanswered import FailedQuestion, failed_questions
-from app.embedding import Embedder
-from app.errors import AppError
+from app.ground.embedding import Embedder
+from app.ground.errors import AppError
 from app.pipeline.types import EscalationReason
 
 PERIODS = (7, 30, 90)  # days; the page offers these

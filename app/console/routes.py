@@ -83,7 +83,6 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.console import auth
 from app.console.account import account_router, handoff_of
 from app.console.account_pages import error_page
@@ -103,8 +102,9 @@ from app.console.insights import Insights, gather, period_days
 from app.console.insights_pages import insights_page
 from app.console.pages import QueueFilters, conversation_url, queue_page, queue_region
 from app.db import agents as db_agents
-from app.embedding import Embedder
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.embedding import Embedder
+from app.ground.errors import AppError
 from app.handoff.views import QueueItem
 
 ERROR_STATUS = {"not_found": 404, "forbidden": 403, "handoff_conflict": 409}

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Agent, AgentSession, utc_now
-from app.errors import AppError
+from app.ground.errors import AppError
 
 # Lowest to highest: a role may do everything the roles before it may.
 ROLES = ("agent", "supervisor", "admin")

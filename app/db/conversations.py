@@ -23,7 +23,7 @@ from app.db.models import (
     Feedback,
     Message,
 )
-from app.errors import AppError
+from app.ground.errors import AppError
 
 CITATION_FIELDS = (
     "marker", "passage_id", "source", "title", "heading_path", "url", "page", "product",

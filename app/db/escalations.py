@@ -31,7 +31,7 @@ from app.db.models import (
     Note,
     utc_now,
 )
-from app.errors import AppError
+from app.ground.errors import AppError
 
 OPEN_STATES = ("queued", "assigned")
 

@@ -1,6 +1,6 @@
 """`supportbot finetune dataset | train | eval | promote`: the small model's lifecycle.
 
-Registered on the main parser by app/cli.py, which passes in how it reads settings and loads
+Registered on the main parser by app/doors/cli.py, which passes in how it reads settings and loads
 the embedder, so every command shares one configuration path.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.config import Settings
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.errors import AppError
 
 
 def add_commands(

@@ -33,13 +33,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from app.embedding import Embedder
+from app.ground.embedding import Embedder
+from app.ground.redaction import redact, scrub
+from app.ground.text import estimate_tokens, split_sentences
 from app.pipeline.answering import ABSTAIN_TEXT
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.vllm import build_messages
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
-from app.redaction import redact, scrub
-from app.text import estimate_tokens, split_sentences
 from ingest.document import DocType, ParsedDocument, SourceError
 from ingest.pipeline import load_documents
 from ingest.sources import discover

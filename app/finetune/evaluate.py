@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.evaluation import rouge_l_f1, strip_markers
+from app.doors.evaluation import rouge_l_f1, strip_markers
 from app.finetune.examples import read_examples
 from app.finetune.server import ModelServer
 from app.finetune.train import adapter_fingerprint

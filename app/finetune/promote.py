@@ -22,10 +22,10 @@ from sqlalchemy.engine import Engine
 
 from app.db.engine import in_transaction
 from app.db.promotions import record_promotion
-from app.errors import AppError
 from app.finetune.evaluate import EVALUATION_FILE
 from app.finetune.server import ModelServer
 from app.finetune.train import adapter_fingerprint
+from app.ground.errors import AppError
 
 MEASURES = ("rouge_l", "citation_validity", "abstention_accuracy")
 MAX_DROP = 0.05

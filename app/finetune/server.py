@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from app.config import ModelSettings
-from app.errors import AppError
+from app.ground.config import ModelSettings
+from app.ground.errors import AppError
 
 
 class ModelServer:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.errors import AppError
 from app.finetune.examples import read_examples
+from app.ground.errors import AppError
 
 IGNORE = -100  # label of a token the loss skips (the prompt)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from app.text import split_sentences
+from app.ground.text import split_sentences
 
 _ISSUE_CHARS = 280
 _SUGGESTION_CHARS = 160

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from app.errors import AppError
+from app.ground.errors import AppError
 
 HandoffState = Literal["bot", "queued", "assigned"]
 Move = Literal["escalate", "claim", "assign", "release", "resolve", "return"]

@@ -18,11 +18,12 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.config import ConsoleSettings, HandoffSettings
 from app.db import escalations as repo
 from app.db.engine import in_thread_transaction
 from app.db.models import Agent, Conversation, Escalation, Message, utc_now
-from app.errors import AppError
+from app.ground.config import ConsoleSettings, HandoffSettings
+from app.ground.errors import AppError
+from app.ground.render import plain
 from app.handoff import machine
 from app.handoff.brief import BriefTurn, build_brief, effective_priority
 from app.handoff.machine import Move, next_state
@@ -37,7 +38,6 @@ from app.handoff.views import (
     QueueItem,
 )
 from app.live.bus import Bus, Event
-from app.render import plain
 
 T = TypeVar("T")
 

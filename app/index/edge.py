@@ -30,8 +30,8 @@ from typing import IO, Any
 
 import qdrant_edge as qe
 
-from app.embedding import Vectors
-from app.errors import AppError
+from app.ground.embedding import Vectors
+from app.ground.errors import AppError
 from app.index.models import Passage, SearchFilter, SourceState
 from app.index.sparse import SparseTerms
 from app.index.store import (

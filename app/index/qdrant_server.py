@@ -16,9 +16,9 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from app.config import Settings
-from app.embedding import Vectors
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.embedding import Vectors
+from app.ground.errors import AppError
 from app.index import qdrant_collections as collections
 from app.index.models import Passage, SearchFilter, SourceState
 from app.index.sparse import SparseTerms

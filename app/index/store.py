@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.config import Settings
-from app.embedding import Vectors
+from app.ground.config import Settings
+from app.ground.embedding import Vectors
 from app.index.models import Passage, SearchFilter, SourceState
 from app.index.sparse import SparseTerms
 

@@ -20,8 +20,9 @@ from collections.abc import AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.config import AnswerSettings
-from app.errors import AppError
+from app.ground.config import AnswerSettings
+from app.ground.errors import AppError
+from app.ground.products import ProductCatalog
 from app.pipeline.conversation import ResolvedMessage, resolve
 from app.pipeline.coverage import missing_terms
 from app.pipeline.generators.base import (
@@ -46,7 +47,6 @@ from app.pipeline.types import (
     RoutingDecision,
     Turn,
 )
-from app.products import ProductCatalog
 
 # Cosine similarity of MiniLM embeddings: unrelated texts score ~0-0.2, a paraphrase of a
 # passage's topic 0.5 and up. Confidence maps this range onto 0..1.

@@ -13,9 +13,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.ground.products import ProductCatalog
+from app.ground.text import content_words
 from app.pipeline.types import Turn
-from app.products import ProductCatalog
-from app.text import content_words
 
 # Few topic words: a fragment like "still not working" or "and on the LR-400?".
 _MAX_FOLLOW_UP_WORDS = 3

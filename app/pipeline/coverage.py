@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from app.ground.products import ProductCatalog
 from app.pipeline.retrieval import RetrievedPassage
-from app.products import ProductCatalog
 
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-/]*[A-Za-z0-9]")
 _NUMBER = re.compile(r"^[\d.,/\-]+$")

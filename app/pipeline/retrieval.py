@@ -15,8 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from app.config import RetrievalSettings
-from app.embedding import Embedder
+from app.ground.config import RetrievalSettings
+from app.ground.embedding import Embedder
 from app.index.models import Passage, SearchFilter
 from app.index.sparse import get_bm25
 from app.index.store import Candidate, IndexReader

@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from app.errors import AppError
+from app.ground.errors import AppError
+from app.ground.products import ProductCatalog
 from app.pipeline.intent import asks_for_person
-from app.products import ProductCatalog
 
 if TYPE_CHECKING:
-    from app.embedding import Embedder
+    from app.ground.embedding import Embedder
     from app.pipeline.types import Turn
 
 TriageIntent = Literal[

@@ -84,7 +84,7 @@ def create_agent(
 ) -> None:
     """A console login (role agent) made as an operator would: `supportbot agents create`."""
     subprocess.run(
-        [sys.executable, "-m", "app.cli", "agents", "create", username, "--role", "agent",
+        [sys.executable, "-m", "app.doors.cli", "agents", "create", username, "--role", "agent",
          "--name", name, "--password-stdin"],
         input=f"{password}\n".encode(),
         env=app_environment(home, data_dir, **env),
@@ -97,7 +97,7 @@ def serve(home: Path, data_dir: Path, **env: str) -> Iterator[str]:
     """Ingest `data_dir` into `home`, start the app on a free port, yield its base URL."""
     port = free_port()
     environment = app_environment(home, data_dir, **env)
-    cli = [sys.executable, "-m", "app.cli"]
+    cli = [sys.executable, "-m", "app.doors.cli"]
     subprocess.run([*cli, "ingest"], env=environment, cwd=REPO, check=True, capture_output=True)
     log = (home / "serve.log").open("wb")
     process = subprocess.Popen(

@@ -3,25 +3,20 @@ database URLs (a SQLite file, or a fresh PostgreSQL database dropped after the t
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.config import Settings
-from app.embedding import SentenceTransformerEmbedder
+from app.ground.config import Settings
+from app.ground.embedding import SentenceTransformerEmbedder
 from app.index.store import open_reader, open_writer
 from app.pipeline.retrieval import HybridRetriever
 from ingest.pipeline import run_ingest
 from ingest.report import IngestReport
-
-if TYPE_CHECKING:
-    from playwright.sync_api import Browser
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -129,21 +124,3 @@ def fresh_postgres_database() -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by Playwright (no browser download), one per test module."""
-    from playwright.sync_api import sync_playwright
-
-    assert Path(CHROMIUM).exists(), "Chromium is missing: scripts/install --dev installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()

@@ -27,14 +27,14 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.console.passwords import hash_password
 from app.db import agents as db_agents
 from app.db.engine import make_engine, upgrade
 from app.db.models import Citation, Conversation, Customer, Message, utc_now
+from app.doors.web import create_app
+from app.ground.config import Settings
 from app.handoff.service import Handoff
 from app.live.bus import Bus, LocalBus
-from app.main import create_app
 
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 

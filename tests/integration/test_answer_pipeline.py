@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.assistant import build_pipeline, load_catalog
+from app.doors.assistant import build_pipeline, load_catalog
 from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline
 from app.pipeline.types import Answer, Turn
@@ -183,7 +183,7 @@ def test_stream_delivers_the_answer_progressively(pipeline: AnswerPipeline) -> N
 
 
 def test_overlong_message_is_refused_with_a_clear_reason(pipeline: AnswerPipeline) -> None:
-    from app.errors import AppError
+    from app.ground.errors import AppError
 
     with pytest.raises(AppError, match="characters long"):
         ask(pipeline, "reset " * 2000)

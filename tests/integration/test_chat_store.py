@@ -24,7 +24,7 @@ from app.db import conversations as repo
 from app.db.engine import make_engine, upgrade
 from app.db.models import Citation, Conversation, Element, Message
 from app.db.models import Feedback as FeedbackRow
-from app.errors import AppError
+from app.ground.errors import AppError
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.config import Settings
+from app.doors.cli import main
+from app.ground.config import Settings
 from app.index.store import open_reader
 from app.pipeline.retrieval import HybridRetriever
 from tests.integration.conftest import Ingestor
@@ -50,7 +50,7 @@ def test_bad_usage_and_bad_configuration_exit_2(
     assert main(["ingest", str(tmp_path / "nowhere")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     monkeypatch.setenv("SUPPORTBOT_INGEST__MAX_TOKENS", "lots")
-    from app.config import get_settings
+    from app.ground.config import get_settings
 
     get_settings.cache_clear()
     assert main(["ingest", str(tmp_path)]) == 2
@@ -93,7 +93,7 @@ def make_corpus(folder: Path, files: int) -> Path:
 def run_cli(*args: str, home: Path) -> subprocess.Popen[str]:
     env = os.environ | {"SUPPORTBOT_HOME": str(home)}
     return subprocess.Popen(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "app.doors.cli", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -22,12 +22,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.chat.identity import COOKIE_NAME, chat_secret, new_customer_cookie
-from app.cli import main as cli_main
-from app.config import Settings
 from app.console import auth as console_auth
 from app.console import events as console_events
 from app.db import agents as db_agents
 from app.db.models import AgentSession, AuditEntry, Escalation, Message, Note
+from app.doors.cli import main as cli_main
+from app.ground.config import Settings
 from app.handoff.views import ROLES
 from app.live.bus import PostgresBus
 from tests.integration.conftest import fresh_postgres_database

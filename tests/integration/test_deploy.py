@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 import yaml
 
-from app.config import Settings
-from app.envfile import MARKER, setting_variables, with_settings_block
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.envfile import MARKER, setting_variables, with_settings_block
+from app.ground.errors import AppError
 from ingest.lock import ingest_lock
 
 REPO = Path(__file__).resolve().parents[2]
@@ -176,7 +176,7 @@ def test_the_nightly_ingest_runs_at_two_by_default() -> None:
 
 def test_env_example_names_every_setting_with_its_default() -> None:
     text = ENV_EXAMPLE.read_text(encoding="utf-8")
-    assert text == with_settings_block(text), "stale .env.example: run python -m app.envfile"
+    assert text == with_settings_block(text), "stale .env.example: run python -m app.ground.envfile"
     generated = text.split(MARKER, 1)[1]
     variables = setting_variables()
     assert len(variables) > 50
@@ -200,7 +200,7 @@ def lock_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
 def test_a_second_ingest_refuses_while_one_runs(lock_settings: Settings, tmp_path: Path) -> None:
     sources = tmp_path / "sources"
     sources.mkdir()
-    cli = [sys.executable, "-m", "app.cli", "ingest", str(sources)]
+    cli = [sys.executable, "-m", "app.doors.cli", "ingest", str(sources)]
     env = {**os.environ, "SUPPORTBOT_DATABASE_URL": lock_settings.database_url}
 
     def ingest() -> subprocess.CompletedProcess[str]:
@@ -228,7 +228,7 @@ def _scheduler_log_until_next_run(
     """Start `supportbot schedule-ingest --now`, collect its JSON log until it waits for the
     next night, then stop it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "schedule-ingest", "--now"],
+        [sys.executable, "-m", "app.doors.cli", "schedule-ingest", "--now"],
         cwd=REPO,
         env={**env, "SUPPORTBOT_LOG__FORMAT": "json"},
         stderr=subprocess.PIPE,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.config import Settings
+from app.doors.cli import main
+from app.ground.config import Settings
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
-from app.complaints_eval import binary_scores
+from app.doors.cli import main
+from app.doors.complaints_eval import binary_scores
 from tests.conftest import REPO, shared_dataset
 
 UNSEEN = REPO / "benchmarks" / "complaints_unseen" / "messages.jsonl"
@@ -122,7 +122,7 @@ def test_binary_scores_by_hand() -> None:
 
 def test_importing_triage_loads_no_model() -> None:
     code = (
-        "import sys, app.pipeline.triage, app.complaints_eval; "
+        "import sys, app.pipeline.triage, app.doors.complaints_eval; "
         "heavy = {'spacy', 'vaderSentiment', 'sentence_transformers'} & set(sys.modules); "
         "assert not heavy, heavy"
     )

@@ -14,10 +14,10 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.config import ConsoleSettings, HandoffSettings
 from app.db.engine import make_engine, upgrade
 from app.db.models import Agent, AuditEntry, Conversation, Escalation, Message, utc_now
-from app.errors import AppError
+from app.ground.config import ConsoleSettings, HandoffSettings
+from app.ground.errors import AppError
 from app.handoff.service import Handoff
 from app.handoff.views import Actor
 from app.live.bus import Bus, LocalBus, PostgresBus

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from qdrant_client import QdrantClient
 
-from app import cli
-from app.cli import main
-from app.config import get_settings
-from app.embedding import SentenceTransformerEmbedder
+from app.doors import cli
+from app.doors.cli import main
+from app.ground.config import get_settings
+from app.ground.embedding import SentenceTransformerEmbedder
 from app.index import qdrant_collections as collections
 from app.index.store import open_reader
 from app.pipeline.retrieval import HybridRetriever

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from app.chat.data_layer import SupportDataLayer, iso
 from app.chat.identity import COOKIE_NAME, chat_secret, new_customer_cookie
-from app.config import Settings
 from app.db.models import Conversation, Escalation, utc_now
-from app.embedding import SentenceTransformerEmbedder
+from app.ground.config import Settings
+from app.ground.embedding import SentenceTransformerEmbedder
 from tests.integration.conftest import fresh_postgres_database
 from tests.integration.console_client import (
     console_app,

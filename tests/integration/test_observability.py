@@ -21,11 +21,11 @@ from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr
 
-from app.config import ModelSettings, Settings
 from app.db.engine import make_engine, upgrade
-from app.health import readiness
+from app.doors.health import readiness
+from app.doors.web import create_app
+from app.ground.config import ModelSettings, Settings
 from app.index.store import open_reader
-from app.main import create_app
 from tests.integration.chat_server import ChatClient, free_port, serve, write_access_point_corpus
 from tests.integration.conftest import Ingestor
 

@@ -24,9 +24,9 @@ import pytest
 from pydantic import SecretStr
 from qdrant_client import QdrantClient, models
 
-from app.config import IndexSettings, Settings
-from app.embedding import SentenceTransformerEmbedder, Vectors
-from app.errors import AppError
+from app.ground.config import IndexSettings, Settings
+from app.ground.embedding import SentenceTransformerEmbedder, Vectors
+from app.ground.errors import AppError
 from app.index import qdrant_collections as collections
 from app.index.models import SearchFilter
 from app.index.qdrant_server import QdrantRebuild, QdrantServerIndex

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
-from app.main import create_app
+from app.doors.web import create_app
+from app.ground.config import Settings
 from tests.integration.conftest import Ingestor
 from tests.integration.console_client import create_agent, login
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from app.evaluation import rouge_l_f1, strip_markers
+from app.doors.evaluation import rouge_l_f1, strip_markers
+from app.ground.products import ProductCatalog
 from app.index.models import Passage
 from app.pipeline.conversation import resolve
 from app.pipeline.generators.base import GenerationRequest
@@ -17,7 +18,6 @@ from app.pipeline.markers import MarkerFilter, tidy_spacing
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.triage import triage
 from app.pipeline.types import Turn
-from app.products import ProductCatalog
 
 
 def _passage(

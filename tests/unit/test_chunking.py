@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.text import estimate_tokens, split_sentences
+from app.ground.text import estimate_tokens, split_sentences
 from ingest.chunking import chunk_document, passage_context
 from ingest.document import Block, DocType, ParsedDocument
 

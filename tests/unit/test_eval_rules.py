@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.evaluation import Gold, first_hit_rank, hits, percentile, ranked_sections
+from app.doors.evaluation import Gold, first_hit_rank, hits, percentile, ranked_sections
 from app.index.models import Passage
 from app.pipeline.retrieval import RetrievedPassage
 

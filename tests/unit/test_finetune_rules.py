@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.finetune.dataset import Example, remove_near_duplicates, split
 from app.finetune.evaluate import abstained, score_answers
 from app.finetune.promote import reasons_to_refuse
-from app.redaction import scrub
+from app.ground.redaction import scrub
 
 
 def _row(reference: str, *, abstain: bool = False, passages: int = 2) -> dict[str, object]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.errors import AppError
+from app.ground.errors import AppError
 from app.handoff.brief import BriefTurn, build_brief, effective_priority
 from app.handoff.machine import bot_may_answer, next_state
 from app.pipeline.policy import policy_topic

@@ -14,8 +14,8 @@ from app.console.charts import Bar, bar_chart, column_chart
 from app.console.grouping import VectorCache, cluster, group_questions
 from app.console.insights import period_days, period_start
 from app.db.unanswered import FailedQuestion
-from app.embedding import Vectors
-from app.errors import AppError
+from app.ground.embedding import Vectors
+from app.ground.errors import AppError
 
 NS = "{http://www.w3.org/2000/svg}"
 T0 = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)

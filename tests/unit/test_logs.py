@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from app.config import LogSettings
-from app.logs import RedactFilter, configure_logging, make_handler, redact
+from app.doors.logs import RedactFilter, configure_logging, make_handler, redact
+from app.ground.config import LogSettings
 
 
 def test_redact_hides_emails_phones_serials_and_orders_and_keeps_the_rest() -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import AppError
-from app.products import ProductCatalog
+from app.ground.errors import AppError
+from app.ground.products import ProductCatalog
 from ingest.document import DocType
 from ingest.sources import default_doc_type, discover
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from app.config import IngestSettings
-from app.schedule import NightlyLoop, next_run, parse_time_of_day
+from app.doors.schedule import NightlyLoop, next_run, parse_time_of_day
+from app.ground.config import IngestSettings
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TWO = time_of_day(2, 0)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from app.ground.products import ProductCatalog
 from app.pipeline.triage import ComplaintPrototypes, Entity, extract_entities, triage
 from app.pipeline.types import Turn
-from app.products import ProductCatalog
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from app.assistant import make_generator
-from app.cli import main
-from app.config import get_settings
 from app.db.engine import make_engine
 from app.db.promotions import PromotedModelName, promotion_history
+from app.doors.assistant import make_generator
+from app.doors.cli import main
+from app.ground.config import get_settings
 from app.pipeline.generators.base import GenerationRequest, GeneratorUnavailable
 from app.pipeline.generators.vllm import VllmGenerator
 from app.pipeline.retrieval import RetrievedPassage

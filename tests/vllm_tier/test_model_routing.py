@@ -20,10 +20,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.orm import Session
 
-from app.cli import main
-from app.config import ModelSettings, RoutingSettings, Settings, get_settings
 from app.db.engine import make_engine
 from app.db.models import RoutingRecord
+from app.doors.cli import main
+from app.ground.config import ModelSettings, RoutingSettings, Settings, get_settings
 from app.pipeline.generators.base import GenerationReport, GenerationRequest
 from app.pipeline.generators.routing import RoutingGenerator
 from app.pipeline.generators.vllm import VllmGenerator

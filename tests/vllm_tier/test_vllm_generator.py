@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from app.assistant import build_pipeline, load_catalog
-from app.config import ModelSettings, Settings
-from app.embedding import SentenceTransformerEmbedder
+from app.doors.assistant import build_pipeline, load_catalog
+from app.ground.config import ModelSettings, Settings
+from app.ground.embedding import SentenceTransformerEmbedder
 from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline, Done, Restart, TextDelta
 from app.pipeline.generators.base import GenerationRequest, GeneratorUnavailable
@@ -260,8 +260,8 @@ def test_eval_runs_the_answer_pipeline_with_the_vllm_generator(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from app.cli import main
-    from app.config import get_settings
+    from app.doors.cli import main
+    from app.ground.config import get_settings
 
     suite = write_reset_suite(tmp_path / "suite")
     assert main(["eval", str(suite), "--generator", "vllm"]) == 2  # no server configured

@@ -14,10 +14,10 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from app.injection import is_instruction
+from app.ground.injection import is_instruction
+from app.ground.text import content_words, split_sentences
 from app.pipeline.generators.base import GenerationReport, GenerationRequest
 from app.pipeline.types import Intent, Turn
-from app.text import content_words, split_sentences
 
 # A numbered step ("1. ", "2) "); bullets ("- ", "* ", "• ") are read as sentences.
 _STEP_RE = re.compile(r"^\s*\d{1,2}[.)]\s+")

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from app.config import ModelSettings
+from app.ground.config import ModelSettings
 from app.pipeline.generators.base import (
     GenerationReport,
     GenerationRequest,

@@ -157,7 +157,7 @@ class ConsoleSettings(BaseModel):
 
 
 class LogSettings(BaseModel):
-    """Logs of `supportbot serve` and `schedule-ingest`, on stderr (app/logs.py)."""
+    """Logs of `supportbot serve` and `schedule-ingest`, on stderr (app/doors/logs.py)."""
 
     # "json": one JSON object a line, for a log collector; "text": for people at a terminal.
     # Both redact e-mail addresses, phone numbers, serial and order numbers.

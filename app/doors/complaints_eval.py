@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.errors import AppError
-from app.evaluation import percentile
+from app.doors.evaluation import percentile
+from app.ground.errors import AppError
+from app.ground.products import ProductCatalog
 from app.pipeline.triage import ComplaintPrototypes, triage
-from app.products import ProductCatalog
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 from sqlalchemy import Engine
 
-from app.config import ModelSettings
 from app.db.engine import ping
+from app.ground.config import ModelSettings
 from app.index.store import IndexReader
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from app.config import Settings, get_settings
-from app.errors import AppError
+from app.ground.config import Settings, get_settings
+from app.ground.errors import AppError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -40,7 +40,7 @@ def _settings() -> Settings:
 
 @lru_cache(maxsize=2)
 def _load_embedder(model_path: str, batch_size: int) -> Any:
-    from app.embedding import SentenceTransformerEmbedder
+    from app.ground.embedding import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(model_path, batch_size=batch_size)
 
@@ -177,7 +177,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     import asyncio
 
-    from app.assistant import open_pipeline
+    from app.doors.assistant import open_pipeline
 
     settings = _settings()
     with open_pipeline(settings, _embedder(settings)) as pipeline:
@@ -198,8 +198,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from app.assistant import make_generator
-    from app.evaluation import evaluate_suite
+    from app.doors.assistant import make_generator
+    from app.doors.evaluation import evaluate_suite
 
     settings = _settings()
     generator = None
@@ -223,7 +223,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_complaints(args: argparse.Namespace) -> int:
-    from app.complaints_eval import evaluate_complaints, load_messages
+    from app.doors.complaints_eval import evaluate_complaints, load_messages
 
     messages = load_messages(Path(args.file))  # a bad file fails before the model loads
     prototypes = None
@@ -242,8 +242,8 @@ def cmd_eval_complaints(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app.logs import configure_logging
-    from app.main import create_app
+    from app.doors.logs import configure_logging
+    from app.doors.web import create_app
 
     settings = _settings()
     configure_logging(settings.log)
@@ -256,17 +256,17 @@ def cmd_schedule_ingest(args: argparse.Namespace) -> int:
     import logging
     from zoneinfo import ZoneInfo
 
-    from app.logs import configure_logging
-    from app.schedule import NightlyLoop, parse_time_of_day, run_child
+    from app.doors.logs import configure_logging
+    from app.doors.schedule import NightlyLoop, parse_time_of_day, run_child
 
     settings = _settings()
     configure_logging(settings.log)
-    log = logging.getLogger("app.schedule")
+    log = logging.getLogger("app.doors.schedule")
     at = args.at or settings.ingest.schedule_at
     if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", at):
         raise AppError("usage", f"--at wants a time of day as HH:MM (24 h), not {at!r}")
     heartbeat = settings.home / "schedule-ingest.heartbeat"
-    command = [sys.executable, "-m", "app.cli", "ingest", "--json", *args.paths]
+    command = [sys.executable, "-m", "app.doors.cli", "ingest", "--json", *args.paths]
 
     def job() -> None:
         log.info("ingest starting")

@@ -3,8 +3,8 @@
 - /chat: the customer chat (Chainlit), answering through the answer pipeline;
 - /widget-demo: a plain page embedding that chat as a website widget;
 - /api/search and /: passage search on the same index;
-- /healthz (alive), /readyz (index, database and model server answer: app/health.py) and
-  /metrics (Prometheus: app/metrics.py), for the operators; none needs a login and none
+- /healthz (alive), /readyz (index, database and model server answer: app/doors/health.py) and
+  /metrics (Prometheus: app/doors/metrics.py), for the operators; none needs a login and none
   shows personal data.
 The index is the one the nightly ingest writes; the reader follows new generations by itself.
 """
@@ -22,21 +22,21 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from app.assistant import build_pipeline, load_catalog
 from app.chat import runtime
 from app.chat.identity import COOKIE_NAME, chat_secret, identifier, new_customer_cookie, verify
 from app.chat.mount import CHAT_PATH, mount_chat
-from app.config import Settings, get_settings
 from app.console.auth import current_agent, page_agent
 from app.console.routes import console_router
 from app.db.engine import make_engine, upgrade
-from app.errors import AppError
+from app.doors.assistant import build_pipeline, load_catalog
+from app.doors.health import readiness
+from app.doors.metrics import CONTENT_TYPE, Metrics
+from app.ground.config import Settings, get_settings
+from app.ground.errors import AppError
 from app.handoff.service import Handoff
-from app.health import readiness
 from app.index.models import SearchFilter
 from app.index.store import open_reader
 from app.live.bus import make_bus
-from app.metrics import CONTENT_TYPE, Metrics
 from app.pipeline.retrieval import HybridRetriever, RetrievedPassage
 
 
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from app.embedding import SentenceTransformerEmbedder
+        from app.ground.embedding import SentenceTransformerEmbedder
 
         reader = open_reader(settings)
         embedder = SentenceTransformerEmbedder(settings.embedding_model_path)
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
 
     @app.get("/metrics")
     def prometheus_metrics(request: Request) -> Response:
-        """Prometheus metrics (app/metrics.py): counts and latencies, no personal data."""
+        """Prometheus metrics (app/doors/metrics.py): counts and latencies, no personal data."""
         return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)
 
     def search(

@@ -30,16 +30,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.assistant import build_pipeline, load_catalog
-from app.config import AnswerSettings, IndexSettings, Settings
-from app.embedding import Embedder
-from app.errors import AppError
+from app.doors.assistant import build_pipeline, load_catalog
+from app.ground.config import AnswerSettings, IndexSettings, Settings
+from app.ground.embedding import Embedder
+from app.ground.errors import AppError
+from app.ground.products import ProductCatalog
 from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline
 from app.pipeline.generators.base import Generator
 from app.pipeline.retrieval import HybridRetriever, ProductPreference, RetrievedPassage
 from app.pipeline.types import Citation
-from app.products import ProductCatalog
 
 SectionEntry = tuple[str, tuple[str, ...]]
 _RANK_DEPTH = 10

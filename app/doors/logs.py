@@ -16,8 +16,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from app.config import LogSettings
-from app.redaction import redact
+from app.ground.config import LogSettings
+from app.ground.redaction import redact
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {

@@ -7,15 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from app.config import Settings
-from app.embedding import Embedder
-from app.errors import AppError
+from app.ground.config import Settings
+from app.ground.embedding import Embedder
+from app.ground.errors import AppError
+from app.ground.products import ProductCatalog
 from app.index.store import IndexReader, open_reader
 from app.pipeline.answering import AnswerPipeline
 from app.pipeline.generators.base import Generator
 from app.pipeline.retrieval import HybridRetriever
 from app.pipeline.triage import Triager
-from app.products import ProductCatalog
 
 
 def load_catalog(root: Path) -> ProductCatalog:
