@@ -4,8 +4,8 @@ Robustness, because a support chat must answer even when the model server does n
 - timeouts for connecting, for the first token and for the whole answer;
 - at most `max_concurrency` requests in flight from this process (the rest wait);
 - retries only before the first token (after it, a retry would repeat text already shown);
-- a circuit breaker: after `breaker_failures` failures in a row, calls fail at once for
-  `breaker_reset_s`, then one trial call decides whether it closes again.
+- a circuit breaker (breaker.py): after `breaker_failures` failures in a row, calls fail at
+  once for `breaker_reset_s`, then one trial call decides whether it closes again.
 Every failure raises GeneratorUnavailable; the pipeline then answers extractively.
 
 Passages go into the prompt as quoted, untrusted material: the system prompt says that
@@ -18,6 +18,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from app.pipeline.generators.base import (
     GenerationRequest,
     GeneratorUnavailable,
 )
+from app.pipeline.generators.breaker import CircuitBreaker
 from app.pipeline.types import INTENTS, Intent, RouteUsage, Turn
 
 SYSTEM_PROMPT = """You are the customer-support assistant of a network equipment vendor.
@@ -45,33 +47,6 @@ question (a support question), complaint (the customer is unhappy or complaining
 human (asks for a person), greeting, or thanks."""
 
 _HISTORY_TURNS = 6
-
-
-class CircuitBreaker:
-    """Counts consecutive failures; open means "do not even try" until the reset time."""
-
-    def __init__(self, failures: int, reset_s: float):
-        self._threshold = failures
-        self._reset_s = reset_s
-        self._failures = 0
-        self._opened_at: float | None = None
-
-    @property
-    def is_open(self) -> bool:
-        return self._opened_at is not None and time.monotonic() - self._opened_at < self._reset_s
-
-    def allow(self) -> bool:
-        """Closed: yes. Open: no. Open long enough: yes, as the trial call."""
-        return not self.is_open
-
-    def success(self) -> None:
-        self._failures = 0
-        self._opened_at = None
-
-    def failure(self) -> None:
-        self._failures += 1
-        if self._failures >= self._threshold:
-            self._opened_at = time.monotonic()
 
 
 @dataclass(frozen=True)
@@ -144,6 +119,19 @@ class VllmGenerator:
         """
         if not self.breaker.allow():
             raise GeneratorUnavailable("circuit breaker open")
+        is_trial = self.breaker.trial_running
+        try:
+            # aclosing: an abandoned answer closes the request (and frees its slot) at once.
+            async with aclosing(self._pieces(request, report, logprobs=logprobs)) as pieces:
+                async for piece in pieces:
+                    yield piece
+        finally:
+            if is_trial:
+                self.breaker.end_trial()  # no verdict (the caller stopped reading): next call tries
+
+    async def _pieces(
+        self, request: GenerationRequest, report: GenerationReport | None, *, logprobs: bool
+    ) -> AsyncGenerator[Piece]:
         report = report if report is not None else GenerationReport()
         usage = report.route_usage(self.route)
         stream_options: dict[str, bool] = {"include_usage": True}
