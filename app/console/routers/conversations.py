@@ -36,13 +36,15 @@ from app.console.responses import json_response, refusal
 from app.db import agents as db_agents
 from app.ground.errors import AppError
 from app.handoff.service import Handoff
+from app.handoff.views import ConversationView
 
 router = APIRouter(prefix="/console", tags=["console"])
 
 
 async def view_or_error(
     request: Request, handoff: Handoff, user: ConsoleUser, conversation_id: str, *, page: bool
-) -> Any:
+) -> ConversationView | Response:
+    """The conversation, or the refusal to answer with (404 for an unknown id)."""
     try:
         return await handoff.conversation(conversation_id)
     except AppError as exc:
