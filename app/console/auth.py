@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import secrets
-import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, cast
@@ -30,6 +28,7 @@ from fastapi import Depends, Form, HTTPException, Request, Response
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from app.console.state import engine_of
 from app.db import agents as db_agents
 from app.ground.config import Settings
 from app.handoff.views import Actor, Role
@@ -57,10 +56,6 @@ class ConsoleUser:
     def may(self, role: Role) -> bool:
         """Whether this agent has `role` or a higher one."""
         return RANK[self.actor.role] >= RANK[role]
-
-
-def engine_of(request: Request) -> Engine:
-    return cast(Engine, request.app.state.engine)
 
 
 def lookup_session(
@@ -256,45 +251,6 @@ def set_login_cookie(response: Response, request: Request, settings: Settings, t
         samesite="strict",
         secure=secure_cookies(request, settings),
     )
-
-
-class LoginLimiter:
-    """Failed logins per (username, address), in memory: `max_failures` in `window_s`.
-
-    In memory is enough for its job (slowing down password guessing against one account);
-    each app process counts on its own, so N processes allow N times the attempts.
-    """
-
-    def __init__(self, *, max_failures: int = 5, window_s: float = 300.0) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-
-    def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        failures = self._failures.get(key, deque())
-        while failures and failures[0] <= now - self.window_s:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, key: tuple[str, str]) -> float:
-        """Seconds until `key` may try again; 0 when it may now."""
-        now = time.monotonic()
-        failures = self._recent(key, now)
-        if len(failures) < self.max_failures:
-            return 0.0
-        return failures[0] + self.window_s - now
-
-    def failed(self, key: tuple[str, str]) -> None:
-        now = time.monotonic()
-        if len(self._failures) > 10_000:  # forget idle keys rather than grow without end
-            for stale in [k for k, v in self._failures.items() if not self._recent(k, now)]:
-                del self._failures[stale]
-        failures = self._recent(key, now)
-        failures.append(now)
-        self._failures[key] = failures
-
-    def succeeded(self, key: tuple[str, str]) -> None:
-        self._failures.pop(key, None)
 
 
 def client_address(request: Request) -> str:

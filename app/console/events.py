@@ -18,9 +18,9 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from app.console.auth import ConsoleUser, engine_of, lookup_session
+from app.console.auth import ConsoleUser, lookup_session
 from app.console.html import security_headers
-from app.handoff.service import Handoff
+from app.console.state import engine_of, handoff_of
 
 HEARTBEAT_S = 15.0
 FORWARDED = frozenset({"escalation", "message", "note"})
@@ -33,7 +33,7 @@ def sse(data: dict[str, Any], event: str | None = None) -> str:
 
 
 async def event_stream(request: Request, user: ConsoleUser) -> AsyncIterator[str]:
-    handoff: Handoff = request.app.state.handoff
+    handoff = handoff_of(request)
     engine = engine_of(request)
     async with handoff.bus.subscribe() as events:
         yield "retry: 3000\n: connected\n\n"

@@ -1,7 +1,7 @@
 """The queue page and its live region, and the pieces every console page shares.
 
 Every value goes through `render` (escaped); the stable ids, classes and data attributes that
-tests and the browser test rely on are listed in routes.py's docstring.
+tests and the browser test rely on are listed in the package docstring (app/console/__init__.py).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -25,8 +25,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from app.chat import runtime
 from app.chat.identity import COOKIE_NAME, chat_secret, identifier, new_customer_cookie, verify
 from app.chat.mount import CHAT_PATH, mount_chat
+from app.console import state as app_state
 from app.console.auth import current_agent, page_agent
-from app.console.routes import console_router
+from app.console.routers import ROUTERS as CONSOLE_ROUTERS
 from app.db.engine import make_engine, upgrade
 from app.doors.assistant import build_pipeline, load_catalog
 from app.doors.health import readiness
@@ -35,7 +36,7 @@ from app.ground.config import Settings, get_settings
 from app.ground.errors import AppError
 from app.handoff.service import Handoff
 from app.index.models import SearchFilter
-from app.index.store import open_reader
+from app.index.store import IndexReader, open_reader
 from app.live.bus import make_bus
 from app.pipeline.retrieval import HybridRetriever, RetrievedPassage
 
@@ -71,9 +72,8 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
             assistant_name=settings.chat.assistant_name,
         )
         metrics = Metrics(engine)
-        app.state.engine, app.state.handoff = engine, handoff
+        app_state.attach(app, engine=engine, handoff=handoff, embedder=embedder)
         app.state.reader, app.state.metrics = reader, metrics
-        app.state.embedder = embedder  # the console's insights group questions with it
         starters = runtime.load_starters(settings)
         runtime.install(
             runtime.ChatRuntime(settings, pipeline, engine, secret, starters, handoff, metrics)
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
             reader.close()
 
     app = FastAPI(title="supportbot", lifespan=lifespan)
+    app_state.install(app, settings)
 
     @app.middleware("http")
     async def give_customers_an_identity(
@@ -132,7 +133,11 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
 
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=400)
+        """Any AppError a route leaves unhandled, with its status from the one table
+        (app.ground.errors.HTTP_STATUS; the console's own refusals use it too)."""
+        return JSONResponse(
+            {"error": exc.code, "message": exc.message}, status_code=exc.http_status
+        )
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -142,9 +147,10 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
     @app.get("/readyz")
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: 200 when the index, the database and the model server answer, else 503."""
-        state = request.app.state
         ready, checks = await readiness(
-            reader=state.reader, engine=state.engine, model=settings.model
+            reader=cast(IndexReader, app_state.present(request, "reader")),
+            engine=app_state.engine_of(request),
+            model=settings.model,
         )
         body = {"status": "ready" if ready else "not ready", "checks": checks}
         return JSONResponse(body, status_code=200 if ready else 503)
@@ -152,7 +158,8 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
     @app.get("/metrics")
     def prometheus_metrics(request: Request) -> Response:
         """Prometheus metrics (app/doors/metrics.py): counts and latencies, no personal data."""
-        return Response(request.app.state.metrics.exposition(), media_type=CONTENT_TYPE)
+        metrics = app_state.typed(request, "metrics", Metrics)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE)
 
     def search(
         request: Request, q: str, k: int, product: str | None, doc_type: str | None
@@ -165,7 +172,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
                 products=(product,) if product else None,
                 doc_types=(doc_type,) if doc_type else None,
             )
-        retriever: HybridRetriever = request.app.state.retriever
+        retriever = app_state.typed(request, "retriever", HybridRetriever)
         return retriever.search(q, k=k, search_filter=search_filter)
 
     @app.get("/api/search", dependencies=[Depends(current_agent)])  # staff only
@@ -191,7 +198,8 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
                 )
         return _PAGE.format(query=html.escape(q, quote=True), results="\n".join(rows))
 
-    app.include_router(console_router(settings))
+    for router in CONSOLE_ROUTERS:  # the one place the console's routers are included
+        app.include_router(router)
     if with_chat:
         mount_chat(app, settings, secret)
     return app

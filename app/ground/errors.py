@@ -1,6 +1,18 @@
-"""One error type for the whole app, translated at the edges (CLI, HTTP, chat)."""
+"""One error type for the whole app, translated at the edges (CLI, HTTP, chat).
+
+`HTTP_STATUS` is the one table from an error's code to the HTTP status the web answers with:
+the app's exception handler (app.doors.web) and the console's error pages
+(app.console.refusals) both read it, so a code means the same status on every route.
+"""
 
 from __future__ import annotations
+
+# Codes not listed are the caller's mistake: 400.
+HTTP_STATUS: dict[str, int] = {
+    "not_found": 404,
+    "forbidden": 403,
+    "handoff_conflict": 409,
+}
 
 
 class AppError(Exception):
@@ -13,3 +25,8 @@ class AppError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def http_status(self) -> int:
+        """The status an HTTP answer to this error carries (HTTP_STATUS, else 400)."""
+        return HTTP_STATUS.get(self.code, 400)

@@ -6,6 +6,9 @@ conversations, and a live server for the event stream.
     client = TestClient(app)
     csrf = login(client, "alice", "a password!")  # the session's CSRF token
     client.post("/console/conversations/ID/claim", data={"csrf_token": csrf})
+    client, csrf = signed_in(app, "bob", "supervisor")   # both steps, PASSWORD as password
+
+The console tests (tests/integration/console/) share these; their fixtures are in its conftest.
 """
 
 from __future__ import annotations
@@ -24,18 +27,20 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from app.console.passwords import hash_password
 from app.db import agents as db_agents
 from app.db.engine import make_engine, upgrade
-from app.db.models import Citation, Conversation, Customer, Message, utc_now
+from app.db.models import Citation, Conversation, Customer, Escalation, Message, utc_now
 from app.doors.web import create_app
 from app.ground.config import Settings
 from app.handoff.service import Handoff
 from app.live.bus import Bus, LocalBus
 
+PASSWORD = "correct horse battery"
 _CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -219,3 +224,24 @@ def with_bus_lifespan(app: FastAPI) -> Any:
         await app(scope, receive, send)
 
     return asgi
+
+
+def client_for(app: FastAPI) -> TestClient:
+    """A test client that shows redirects rather than following them."""
+    return TestClient(app, follow_redirects=False)
+
+
+def signed_in(app: FastAPI, username: str, role: str = "agent") -> tuple[TestClient, str]:
+    """A new agent, signed in: (their client, the session's CSRF token)."""
+    create_agent(engine_of(app), username, PASSWORD, role=role)
+    client = client_for(app)
+    return client, login(client, username, PASSWORD)
+
+
+def escalation_state(app: FastAPI, conversation_id: str) -> tuple[str, str | None]:
+    """(state, assigned agent id) of the conversation's escalation."""
+    with Session(engine_of(app)) as session:
+        escalation = session.scalars(
+            select(Escalation).where(Escalation.conversation_id == conversation_id)
+        ).one()
+        return escalation.state, escalation.assigned_agent_id
