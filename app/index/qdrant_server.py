@@ -21,14 +21,14 @@ from app.ground.embedding import Vectors
 from app.ground.errors import AppError
 from app.index import qdrant_collections as collections
 from app.index.models import Passage, SearchFilter, SourceState
-from app.index.sparse import SparseTerms
-from app.index.store import (
+from app.index.protocols import (
     BOOKKEEPING_FIELDS,
     DENSE,
     SPARSE,
     Candidate,
     collect_source_states,
 )
+from app.index.sparse import SparseTerms
 
 log = logging.getLogger(__name__)
 
