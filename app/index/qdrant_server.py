@@ -219,6 +219,11 @@ class QdrantRebuild(QdrantServerIndex):
         self._finished = False
 
     @classmethod
+    def begin(cls, settings: Settings, *, dimension: int) -> QdrantRebuild:
+        """`start` on the configured server and collection."""
+        return cls.start(make_client(settings), settings.index.collection, dimension=dimension)
+
+    @classmethod
     def start(cls, client: QdrantClient, alias: str, *, dimension: int) -> QdrantRebuild:
         """Create the next collection (the caller holds the ingest lock)."""
         for name in collections.drop_orphans(client, alias):

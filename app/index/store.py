@@ -10,7 +10,7 @@ from __future__ import annotations
 from app.ground.config import Settings
 from app.index.edge import EdgeIndexReader, EdgeIndexWriter
 from app.index.protocols import IndexReader, IndexWriter
-from app.index.qdrant_server import QdrantRebuild, QdrantServerIndex, make_client
+from app.index.qdrant_server import QdrantRebuild, QdrantServerIndex
 
 
 def open_reader(settings: Settings) -> IndexReader:
@@ -28,7 +28,6 @@ def open_writer(settings: Settings, *, dimension: int, rebuild: bool = False) ->
     """
     if settings.index.backend == "qdrant":
         if rebuild:
-            client = make_client(settings)
-            return QdrantRebuild.start(client, settings.index.collection, dimension=dimension)
+            return QdrantRebuild.begin(settings, dimension=dimension)
         return QdrantServerIndex.connect(settings, create_dimension=dimension)
     return EdgeIndexWriter.open(settings.index_dir, dimension=dimension, fresh=rebuild)
