@@ -200,6 +200,32 @@ def test_a_question_that_differs_by_product_asks_which_product() -> None:
     assert not generator.requests
 
 
+_ANY_AP_RESET = (
+    "Hold the reset button of any access point until the LED blinks green. "
+    "The access point then restarts with its default settings and must be adopted again."
+)
+
+
+@pytest.mark.parametrize(
+    "corpus",
+    [
+        # A passage about no product in particular competes: the answer does not depend on it.
+        (*CORPUS, _passage("generic", _ANY_AP_RESET, "kb/reset.md")),
+        # The contenders all cover the AP-1 (one of them the AP-2 too).
+        (CORPUS[0], CORPUS[2], _passage("both", _ANY_AP_RESET, "kb/r.md", "AP-1", "AP-2")),
+    ],
+    ids=["generic-passage", "shared-product"],
+)
+def test_no_product_question_when_the_top_passages_do_not_depend_on_the_product(
+    corpus: tuple[Passage, ...],
+) -> None:
+    pipeline, _ = _pipeline(corpus=corpus)
+    answer = _answer(_events(pipeline, "How long do I hold the reset button?"))
+    assert len([r for r in answer.retrieved if r.score >= 0.9]) >= 2  # contenders, really
+    assert answer.kind == "answer" and not answer.clarify_products
+    assert answer.citations
+
+
 def test_the_reply_to_which_product_is_answered_for_that_product() -> None:
     pipeline, _ = _pipeline()
     question = "How long do I hold the reset button?"
@@ -363,16 +389,18 @@ def test_a_model_failing_before_its_first_token_is_replaced_by_the_extractive_an
 
 
 def test_a_model_failing_mid_stream_is_withdrawn_and_the_extractive_answer_follows() -> None:
-    generator = QueuedGenerator(fails_mid_stream("Press and hold the reset button for 3", "reset"))
+    generator = QueuedGenerator(
+        fails_mid_stream("Press and hold the reset button for 3", "connection lost")
+    )
     pipeline, _ = _pipeline(generator)
     answer = _answer(events := _events(pipeline, QUESTION))
     restarts = _restarts(events)
-    assert [r.notice for r in restarts] == [unavailable_notice("reset")]
+    assert [r.notice for r in restarts] == [unavailable_notice("connection lost")]
     before = events[: events.index(restarts[0])]
     assert "".join(e.text for e in before if isinstance(e, TextDelta)).startswith("Press and")
     assert answer.kind == "answer" and "Press and hold" not in answer.text
     assert "10 seconds" in answer.text and answer.generator == "extractive"
-    assert answer.notice == unavailable_notice("reset")
+    assert answer.notice == unavailable_notice("connection lost")
     assert _same_words(_shown(events), answer.text)
     # The tokens the failed answer spent still count.
     assert answer.usage["small"].completion_tokens > 0
