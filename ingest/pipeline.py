@@ -24,8 +24,9 @@ from app.ground.embedding import Embedder
 from app.ground.errors import AppError
 from app.ground.products import ProductCatalog
 from app.index.models import PASSAGE_FORMAT, Passage, SourceState, passage_id
+from app.index.protocols import IndexWriter
 from app.index.sparse import get_bm25
-from app.index.store import IndexWriter, open_writer
+from app.index.store import open_writer
 from ingest.chunking import chunk_document, passage_context
 from ingest.document import LoadContext, ParsedDocument, SourceError
 from ingest.loaders import loader_for

@@ -11,7 +11,8 @@ from app.ground.config import Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
 from app.ground.products import ProductCatalog
-from app.index.store import IndexReader, open_reader
+from app.index.protocols import IndexReader
+from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline
 from app.pipeline.generators.base import Generator
 from app.pipeline.retrieval import HybridRetriever

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 
 from app.db.engine import ping
 from app.ground.config import ModelSettings
-from app.index.store import IndexReader
+from app.index.protocols import IndexReader
 
 log = logging.getLogger(__name__)
 

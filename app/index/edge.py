@@ -33,8 +33,7 @@ import qdrant_edge as qe
 from app.ground.embedding import Vectors
 from app.ground.errors import AppError
 from app.index.models import Passage, SearchFilter, SourceState
-from app.index.sparse import SparseTerms
-from app.index.store import (
+from app.index.protocols import (
     BOOKKEEPING_FIELDS,
     DENSE,
     INDEXED_FIELDS,
@@ -42,6 +41,7 @@ from app.index.store import (
     Candidate,
     collect_source_states,
 )
+from app.index.sparse import SparseTerms
 
 _UPSERT_BATCH = 512
 _KEEP_OLD_GENERATIONS = 1  # a reader may still be mid-query on the previous one

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from qdrant_client import QdrantClient, models
 
-from app.index.store import DENSE, INDEXED_FIELDS, SPARSE
+from app.index.protocols import DENSE, INDEXED_FIELDS, SPARSE
 
 
 def new_collection_name(alias: str) -> str:

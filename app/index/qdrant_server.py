@@ -21,14 +21,14 @@ from app.ground.embedding import Vectors
 from app.ground.errors import AppError
 from app.index import qdrant_collections as collections
 from app.index.models import Passage, SearchFilter, SourceState
-from app.index.sparse import SparseTerms
-from app.index.store import (
+from app.index.protocols import (
     BOOKKEEPING_FIELDS,
     DENSE,
     SPARSE,
     Candidate,
     collect_source_states,
 )
+from app.index.sparse import SparseTerms
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +217,11 @@ class QdrantRebuild(QdrantServerIndex):
         self._alias = alias
         self._written: set[str] = set()
         self._finished = False
+
+    @classmethod
+    def begin(cls, settings: Settings, *, dimension: int) -> QdrantRebuild:
+        """`start` on the configured server and collection."""
+        return cls.start(make_client(settings), settings.index.collection, dimension=dimension)
 
     @classmethod
     def start(cls, client: QdrantClient, alias: str, *, dimension: int) -> QdrantRebuild:

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from app.ground.config import RetrievalSettings
 from app.ground.embedding import Embedder
 from app.index.models import Passage, SearchFilter
+from app.index.protocols import Candidate, IndexReader
 from app.index.sparse import get_bm25
-from app.index.store import Candidate, IndexReader
 
 # Cosine similarity of unrelated MiniLM sentences sits around 0-0.2; below this a dense match
 # carries no information.

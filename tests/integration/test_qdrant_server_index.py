@@ -29,8 +29,8 @@ from app.ground.embedding import SentenceTransformerEmbedder, Vectors
 from app.ground.errors import AppError
 from app.index import qdrant_collections as collections
 from app.index.models import SearchFilter
+from app.index.protocols import IndexWriter
 from app.index.qdrant_server import QdrantRebuild, QdrantServerIndex
-from app.index.store import IndexWriter
 from app.pipeline.retrieval import HybridRetriever
 from ingest.pipeline import run_ingest
 from ingest.report import IngestReport

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.index.store import Candidate
+from app.index.protocols import Candidate
 from app.pipeline.retrieval import fuse
 
 

@@ -1,0 +1,90 @@
+"""Wording the answer: the configured generator first, the extractive one when it fails.
+
+The configured generator (a model server, usually) streams text through a `MarkerFilter`,
+so a citation that points nowhere is never shown. When it fails before its first word the
+extractive generator answers instead; when it fails mid-answer, or finishes without citing
+a passage, the text shown so far is withdrawn (`Restart`) and the extractive answer follows.
+Either way the answer carries a notice saying why. When no generator produces a cited
+answer, `Generated.cited` stays empty and the pipeline abstains.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from app.pipeline.events import Restart, TextDelta
+from app.pipeline.generators.base import (
+    GenerationReport,
+    GenerationRequest,
+    Generator,
+    GeneratorUnavailable,
+)
+from app.pipeline.markers import MarkerFilter
+from app.pipeline.retrieval import RetrievedPassage
+from app.pipeline.types import Citation, RouteUsage
+
+UNCITED_NOTICE = "The model's answer cited no passage; answered from passages."
+
+
+def unavailable_notice(reason: str) -> str:
+    return f"The answer model is unavailable ({reason}); answered from passages."
+
+
+@dataclass
+class Generated:
+    """What the generators produced for one answer: filled in while it streams."""
+
+    text: str = ""
+    cited: list[int] = field(default_factory=list)
+    generator: str = ""
+    notice: str | None = None
+    report: GenerationReport = field(default_factory=GenerationReport)
+    # What every generator tried spent, by route (a failed model answer's tokens too).
+    usage: dict[str, RouteUsage] = field(default_factory=dict)
+
+    def reset(self, generator: Generator) -> None:
+        self.text, self.cited, self.generator = "", [], generator.name
+        self.report = GenerationReport(model=generator.current_model(), usage=self.usage)
+
+
+async def generate_with_fallback(
+    generators: Sequence[Generator], request: GenerationRequest, generated: Generated
+) -> AsyncIterator[TextDelta | Restart]:
+    """Stream the first generator that gives a cited answer, trying `generators` in order."""
+    for generator in generators:
+        markers = MarkerFilter(len(request.passages))
+        generated.reset(generator)
+        try:
+            async for chunk in generator.stream(request, generated.report):
+                shown = markers.feed(chunk)
+                if shown:
+                    generated.text += shown
+                    yield TextDelta(shown)
+            tail = markers.finish()
+            if tail:
+                generated.text += tail
+                yield TextDelta(tail)
+        except GeneratorUnavailable as exc:
+            generated.notice = unavailable_notice(exc.reason)
+            if generated.text:
+                yield Restart(generated.notice)
+            continue
+        if markers.cited:
+            generated.cited = list(markers.cited)
+            return
+        # No claim without a citation: an uncited model answer is not shown.
+        generated.notice = UNCITED_NOTICE
+        if generated.text:
+            yield Restart(generated.notice)
+    generated.text, generated.cited = "", []
+
+
+def renumbered(
+    text: str, cited: list[int], passages: Sequence[RetrievedPassage]
+) -> tuple[str, tuple[Citation, ...]]:
+    """Markers renumbered in order of first appearance, with their citations."""
+    new_number = {old: new for new, old in enumerate(cited, 1)}
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{new_number[int(m.group(1))]}]", text)
+    return text, tuple(Citation.of(new, passages[old - 1]) for old, new in new_number.items())
