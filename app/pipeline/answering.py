@@ -32,17 +32,17 @@ from app.pipeline.generators.base import (
     GeneratorUnavailable,
 )
 from app.pipeline.generators.extractive import ExtractiveGenerator
-from app.pipeline.intent import answer_intent
 from app.pipeline.markers import MarkerFilter, tidy_spacing
 from app.pipeline.policy import HANDOFF_TEXTS, policy_topic
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
+from app.pipeline.routes import answer_route
 from app.pipeline.triage import Triage, Triager
 from app.pipeline.types import (
     Answer,
     AnswerKind,
     Citation,
     Escalation,
-    Intent,
+    Route,
     RouteUsage,
     RoutingDecision,
     Turn,
@@ -155,7 +155,7 @@ class AnswerPipeline:
         # Triage decides at once; a model's opinion, when one is configured, is asked once
         # the answer streams (see _ModelIntent) and can only add an escalation.
         turn = self._triager(message, history)
-        intent = answer_intent(turn, message)
+        intent = answer_route(turn, message)
         model_intent = _ModelIntent(
             self._model_intent(message, history)
             if intent == "question" and self._generator is not self._fallback
@@ -172,7 +172,7 @@ class AnswerPipeline:
         message: str,
         history: tuple[Turn, ...],
         turn: Triage,
-        intent: Intent,
+        intent: Route,
         model_intent: _ModelIntent,
         started: float,
     ) -> AsyncIterator[AnswerEvent]:
@@ -256,7 +256,7 @@ class AnswerPipeline:
             )
         )
 
-    async def _model_intent(self, message: str, history: tuple[Turn, ...]) -> Intent | None:
+    async def _model_intent(self, message: str, history: tuple[Turn, ...]) -> Route | None:
         try:
             return await self._generator.classify_intent(message, history)
         except GeneratorUnavailable:
@@ -338,15 +338,15 @@ class _ModelIntent:
     asking earlier would make it compete with the answer for the model server and delay the
     first token."""
 
-    def __init__(self, ask: Coroutine[Any, Any, Intent | None] | None):
+    def __init__(self, ask: Coroutine[Any, Any, Route | None] | None):
         self._ask = ask
-        self._task: asyncio.Task[Intent | None] | None = None
+        self._task: asyncio.Task[Route | None] | None = None
 
     def start(self) -> None:
         if self._ask is not None and self._task is None:
             self._task = asyncio.create_task(self._ask)
 
-    async def result(self) -> Intent | None:
+    async def result(self) -> Route | None:
         self.start()
         return await self._task if self._task is not None else None
 
@@ -376,7 +376,7 @@ class _Generated:
 class _Draft:
     """What is known about the turn so far, turned into an Answer by `finish`."""
 
-    intent: Intent
+    intent: Route
     resolved: ResolvedMessage
     started: float
     triage: Triage | None = None
@@ -447,7 +447,7 @@ def _confidence(retrieved: list[RetrievedPassage]) -> float:
 
 
 def _escalation(
-    intent: Intent, turn: Triage, resolved: ResolvedMessage, history: tuple[Turn, ...]
+    intent: Route, turn: Triage, resolved: ResolvedMessage, history: tuple[Turn, ...]
 ) -> Escalation | None:
     # A complaint escalates when it comes with negative feeling; a calm "this is the third
     # time" is answered first (and escalates if the answers do not help).
