@@ -1,6 +1,6 @@
 """The customer's intent: what kind of help they want from this turn.
 
-One of the single intent vocabulary (`app.pipeline.types.Intent`): a person, a complaint,
+A value of the one intent vocabulary (`app.pipeline.types.Intent`): a person, a complaint,
 their account or bill, a fault to troubleshoot, a question, or something else. The answer
 pipeline reads its route off this (app/pipeline/routes.py).
 """
