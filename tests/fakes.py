@@ -29,8 +29,8 @@ from app.index.models import Passage, SearchFilter
 from app.index.protocols import Candidate
 from app.index.sparse import SparseTerms, get_bm25
 from app.pipeline.generators.base import GenerationReport, GenerationRequest, GeneratorUnavailable
-from app.pipeline.triage import SentimentLabel, Triage, TriageIntent
-from app.pipeline.types import Intent, Turn
+from app.pipeline.triage import SentimentLabel, Triage
+from app.pipeline.types import Intent, Route, Turn
 
 # -- generator ----------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ class QueuedGenerator:
         *scripts: Script,
         name: str = "fake-model",
         model: str | None = "fake-7b",
-        intent: Intent | Failure | None = None,
+        intent: Route | Failure | None = None,
         route: str = "small",
     ) -> None:
         self.name = name
@@ -129,7 +129,7 @@ class QueuedGenerator:
     def current_model(self) -> str | None:
         return self._model
 
-    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Intent | None:
+    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Route | None:
         del history  # the scripted answer does not depend on it
         self.intent_calls.append(text)
         if isinstance(self._intent, Failure):
@@ -251,7 +251,7 @@ class FakeTriager:
         *,
         sentiment: float = 0.0,
         complaint: bool = False,
-        intent: TriageIntent = "faq",
+        intent: Intent = "faq",
         signals: tuple[str, ...] = (),
     ) -> None:
         label: SentimentLabel = (

@@ -36,7 +36,8 @@ from app.ground.config import Settings, get_settings
 from app.ground.errors import AppError
 from app.handoff.service import Handoff
 from app.index.models import SearchFilter
-from app.index.store import IndexReader, open_reader
+from app.index.protocols import IndexReader
+from app.index.store import open_reader
 from app.live.bus import make_bus
 from app.pipeline.retrieval import HybridRetriever, RetrievedPassage
 

@@ -1,7 +1,8 @@
 """Personal data out of text: what the logs and the fine-tuning set must not carry.
 
 E-mail addresses, phone numbers, serial numbers and order numbers are found by the same
-patterns triage uses to pick them out of customer messages, and replaced by `[email]`,
+patterns triage uses to pick them out of customer messages (app/ground/patterns.py: what
+triage recognises as an identifier is what we hide), and replaced by `[email]`,
 `[phone]`, `[serial]` and `[order]`; `scrub` also replaces people's names (spaCy's PERSON
 entities) by `[name]`, which costs a model call, so the logs do without it.
 """
@@ -10,15 +11,8 @@ from __future__ import annotations
 
 import re
 
-# Imported rather than rewritten: what triage recognises as an identifier is what we hide.
-from app.pipeline.triage import (
-    _EMAIL,
-    _ORDER,
-    _PHONE,
-    _SERIAL_BARE,
-    _SERIAL_NAMED,
-    person_spans,
-)
+from app.ground.ner import person_spans
+from app.ground.patterns import EMAIL, ORDER, PHONE, SERIAL_BARE, SERIAL_NAMED, plausible_phone
 
 
 def _replace_groups(pattern: re.Pattern[str], text: str, label: str) -> str:
@@ -39,19 +33,16 @@ def _replace_groups(pattern: re.Pattern[str], text: str, label: str) -> str:
 
 
 def _phone(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    national = match.group().startswith("0")
-    plausible = (10 <= len(digits) <= 11) if national else (7 <= len(digits) <= 15)
-    return "[phone]" if plausible else match.group()
+    return "[phone]" if plausible_phone(match.group()) else match.group()
 
 
 def redact(text: str) -> str:
     """`text` with e-mail addresses, phone numbers, serial and order numbers replaced."""
-    text = _EMAIL.sub("[email]", text)
-    text = _replace_groups(_ORDER, text, "[order]")
-    text = _replace_groups(_SERIAL_NAMED, text, "[serial]")
-    text = _PHONE.sub(_phone, text)
-    return _SERIAL_BARE.sub("[serial]", text)
+    text = EMAIL.sub("[email]", text)
+    text = _replace_groups(ORDER, text, "[order]")
+    text = _replace_groups(SERIAL_NAMED, text, "[serial]")
+    text = PHONE.sub(_phone, text)
+    return SERIAL_BARE.sub("[serial]", text)
 
 
 def scrub(text: str) -> str:

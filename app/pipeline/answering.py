@@ -31,7 +31,6 @@ from app.pipeline.events import AnswerEvent, Done, Restart, TextDelta
 from app.pipeline.generation import Generated, generate_with_fallback, renumbered
 from app.pipeline.generators.base import GenerationRequest, Generator, GeneratorUnavailable
 from app.pipeline.generators.extractive import ExtractiveGenerator
-from app.pipeline.intent import answer_intent
 from app.pipeline.markers import tidy_spacing
 from app.pipeline.replies import (
     ABSTAIN_TEXT,
@@ -43,8 +42,9 @@ from app.pipeline.replies import (
     escalation_notes,
 )
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
+from app.pipeline.routes import answer_route
 from app.pipeline.triage import Triage, Triager
-from app.pipeline.types import Answer, Intent, Turn
+from app.pipeline.types import Answer, Route, Turn
 
 # The stream events and the fixed replies moved to their own modules; callers keep importing
 # them from here, where the pipeline that produces them lives.
@@ -129,7 +129,7 @@ class AnswerPipeline:
         # Triage decides at once; a model's opinion, when one is configured, is asked once
         # the answer streams (see _ModelIntent) and can only add an escalation.
         turn = self._triager(message, history)
-        intent = answer_intent(turn, message)
+        intent = answer_route(turn, message)
         model_intent = _ModelIntent(
             self._model_intent(message, history)
             if intent == "question" and self._generator is not self._fallback
@@ -146,7 +146,7 @@ class AnswerPipeline:
         message: str,
         history: tuple[Turn, ...],
         turn: Triage,
-        intent: Intent,
+        intent: Route,
         model_intent: _ModelIntent,
         started: float,
     ) -> AsyncIterator[AnswerEvent]:
@@ -218,7 +218,7 @@ class AnswerPipeline:
             return [self._generator]
         return [self._generator, self._fallback]
 
-    async def _model_intent(self, message: str, history: tuple[Turn, ...]) -> Intent | None:
+    async def _model_intent(self, message: str, history: tuple[Turn, ...]) -> Route | None:
         try:
             return await self._generator.classify_intent(message, history)
         except GeneratorUnavailable:
@@ -241,15 +241,15 @@ class _ModelIntent:
     asking earlier would make it compete with the answer for the model server and delay the
     first token."""
 
-    def __init__(self, ask: Coroutine[Any, Any, Intent | None] | None):
+    def __init__(self, ask: Coroutine[Any, Any, Route | None] | None):
         self._ask = ask
-        self._task: asyncio.Task[Intent | None] | None = None
+        self._task: asyncio.Task[Route | None] | None = None
 
     def start(self) -> None:
         if self._ask is not None and self._task is None:
             self._task = asyncio.create_task(self._ask)
 
-    async def result(self) -> Intent | None:
+    async def result(self) -> Route | None:
         self.start()
         return await self._task if self._task is not None else None
 

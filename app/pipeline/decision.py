@@ -30,7 +30,7 @@ from app.pipeline.replies import (
 )
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.triage import Triage
-from app.pipeline.types import Escalation, Intent, Turn
+from app.pipeline.types import Escalation, Route, Turn
 
 # Cosine similarity of MiniLM embeddings: unrelated texts score ~0-0.2, a paraphrase of a
 # passage's topic 0.5 and up. Confidence maps this range onto 0..1.
@@ -57,7 +57,7 @@ class Decision:
     clarify_products: tuple[str, ...] = ()
 
 
-def direct_reply(intent: Intent, message: str) -> DirectReply | None:
+def direct_reply(intent: Route, message: str) -> DirectReply | None:
     """The reply to a turn that needs no search, or None for a question to look up."""
     if intent == "human":
         asked = Escalation("asked_for_human", "The customer asked for a person.")
@@ -128,7 +128,7 @@ def products_in_doubt(retrieved: list[RetrievedPassage], ambiguity_ratio: float)
 
 
 def escalation_for(
-    intent: Intent, turn: Triage, resolved: ResolvedMessage, history: Sequence[Turn]
+    intent: Route, turn: Triage, resolved: ResolvedMessage, history: Sequence[Turn]
 ) -> Escalation | None:
     """Why a person should take over this turn, or None."""
     # A complaint escalates when it comes with negative feeling; a calm "this is the third

@@ -18,7 +18,7 @@ from app.pipeline.types import (
     AnswerKind,
     Citation,
     Escalation,
-    Intent,
+    Route,
     RouteUsage,
     RoutingDecision,
 )
@@ -28,7 +28,7 @@ from app.pipeline.types import (
 class AnswerDraft:
     """What is known about the turn so far, turned into an Answer by `finish`."""
 
-    intent: Intent
+    intent: Route
     resolved: ResolvedMessage
     started: float  # time.perf_counter() when the turn arrived
     triage: Triage | None = None

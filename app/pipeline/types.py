@@ -1,24 +1,31 @@
-"""What flows through the answer pipeline: turns in, a cited answer out.
+"""What flows through the answer pipeline: turns in, their triage, a cited answer out.
 
 These are plain data, free of any web framework, so that the chat app, `supportbot ask` and
-`supportbot eval` all read the very same answer.
+`supportbot eval` all read the very same answer. The triage's data live here too, not in
+`app/pipeline/triage/`, because an answer carries its turn's triage and triage reads the
+turns before it: kept here, neither imports the other.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from app.pipeline.retrieval import RetrievedPassage
 
-if TYPE_CHECKING:
-    from app.pipeline.triage import Triage
-
 Role = Literal["customer", "assistant", "agent"]
 
-# What the customer wants from this turn; the pipeline answers only "question" from the index.
-Intent = Literal["question", "complaint", "human", "greeting", "thanks"]
-INTENTS: tuple[Intent, ...] = ("question", "complaint", "human", "greeting", "thanks")
+# What the customer wants: the one intent vocabulary, read by triage (app/pipeline/triage/).
+Intent = Literal["faq", "troubleshooting", "account_billing", "complaint", "human_request", "other"]
+SentimentLabel = Literal["negative", "neutral", "positive"]
+EntityKind = Literal[
+    "product", "model", "serial", "order", "ticket", "rma", "email", "phone", "date", "amount"
+]
+
+# How the pipeline treats the turn, read off the intent (app/pipeline/routes.py); only a
+# "question" is answered from the index. A language model may refine a question's route.
+Route = Literal["question", "complaint", "human", "greeting", "thanks"]
+ROUTES: tuple[Route, ...] = ("question", "complaint", "human", "greeting", "thanks")
 
 # How the turn was answered.
 #   answer:   a cited answer from the passages
@@ -36,6 +43,39 @@ class Turn:
 
     role: Role
     text: str
+
+
+@dataclass(frozen=True)
+class Entity:
+    """Something the customer identified: `text` as written, `value` normalised."""
+
+    kind: EntityKind
+    text: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What one customer turn says about the customer and their problem."""
+
+    sentiment_score: float  # -1..1
+    sentiment_label: SentimentLabel
+    complaint: bool
+    complaint_score: float  # 0..1; complaint when >= 0.5
+    intent: Intent
+    entities: tuple[Entity, ...]
+    signals: tuple[str, ...] = ()  # why: the complaint signals that fired, for the agent
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sentiment_score": round(self.sentiment_score, 4),
+            "sentiment_label": self.sentiment_label,
+            "complaint": self.complaint,
+            "complaint_score": round(self.complaint_score, 4),
+            "intent": self.intent,
+            "entities": [{"kind": e.kind, "text": e.text, "value": e.value} for e in self.entities],
+            "signals": list(self.signals),
+        }
 
 
 @dataclass(frozen=True)
@@ -150,7 +190,7 @@ class Answer:
     """The complete result of one turn."""
 
     kind: AnswerKind
-    intent: Intent
+    intent: Route  # the route the turn took (the field keeps its name: JSON readers use it)
     text: str  # with inline markers [1]..[n] referring to `citations`
     citations: tuple[Citation, ...]
     confidence: float  # 0..1, from retrieval strength

@@ -13,9 +13,9 @@ from app.index.models import Passage
 from app.pipeline.conversation import resolve
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.extractive import ExtractiveGenerator, compose_answer
-from app.pipeline.intent import answer_intent
 from app.pipeline.markers import MarkerFilter, tidy_spacing
 from app.pipeline.retrieval import RetrievedPassage
+from app.pipeline.routes import answer_route
 from app.pipeline.triage import triage
 from app.pipeline.types import Turn
 
@@ -78,7 +78,7 @@ def test_marker_filter_releases_a_held_back_bracket_when_the_stream_ends() -> No
     ],
 )
 def test_routes_read_off_the_triage(message: str, intent: str) -> None:
-    assert answer_intent(triage(message), message) == intent
+    assert answer_route(triage(message), message) == intent
 
 
 def _catalog(tmp_path: Path) -> ProductCatalog:

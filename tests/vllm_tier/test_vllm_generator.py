@@ -24,7 +24,7 @@ from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline, Done, Restart, TextDelta
 from app.pipeline.generators.base import GenerationRequest, GeneratorUnavailable
 from app.pipeline.generators.vllm import VllmGenerator, build_messages
-from app.pipeline.types import INTENTS, Answer
+from app.pipeline.types import ROUTES, Answer
 from ingest.pipeline import run_ingest
 from tests.vllm_tier.server import VllmServer
 from tests.vllm_tier.suites import write_reset_suite
@@ -142,7 +142,7 @@ def test_intent_classification_uses_structured_output(vllm_server: VllmServer) -
             await generator.aclose()
 
     for intent in asyncio.run(scenario()):
-        assert intent in INTENTS
+        assert intent in ROUTES
 
 
 def test_uncited_model_text_falls_back_to_a_cited_extractive_answer(

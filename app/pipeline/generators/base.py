@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from app.pipeline.retrieval import RetrievedPassage
-from app.pipeline.types import Intent, RouteUsage, RoutingDecision, Turn
+from app.pipeline.types import Route, RouteUsage, RoutingDecision, Turn
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Generator(Protocol):
         """The model the next answer comes from, when a model server writes it."""
         ...
 
-    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Intent | None:
+    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Route | None:
         """The intent of a customer message, or None to leave it to the rules."""
         ...
 

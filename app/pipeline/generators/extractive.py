@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from app.ground.injection import is_instruction
 from app.ground.text import content_words, split_sentences
 from app.pipeline.generators.base import GenerationReport, GenerationRequest
-from app.pipeline.types import Intent, Turn
+from app.pipeline.types import Route, Turn
 
 # A numbered step ("1. ", "2) "); bullets ("- ", "* ", "• ") are read as sentences.
 _STEP_RE = re.compile(r"^\s*\d{1,2}[.)]\s+")
@@ -62,7 +62,7 @@ class ExtractiveGenerator:
     def current_model(self) -> str | None:
         return None  # no model: sentences of the passages
 
-    async def classify_intent(self, _text: str, _history: tuple[Turn, ...]) -> Intent | None:
+    async def classify_intent(self, _text: str, _history: tuple[Turn, ...]) -> Route | None:
         return None  # the rules decide
 
     async def aclose(self) -> None:

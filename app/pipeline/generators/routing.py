@@ -28,7 +28,7 @@ from app.pipeline.generators.base import (
     GeneratorUnavailable,
 )
 from app.pipeline.generators.vllm import Piece, VllmGenerator
-from app.pipeline.types import Intent, RoutingDecision, Turn
+from app.pipeline.types import Route, RoutingDecision, Turn
 
 # An opening that says it does not know: the larger model may.
 _DOES_NOT_KNOW = re.compile(
@@ -60,7 +60,7 @@ class RoutingGenerator:
         """The small model: it starts every answer."""
         return self._small.current_model()
 
-    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Intent | None:
+    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Route | None:
         return await self._small.classify_intent(text, history)
 
     async def aclose(self) -> None:

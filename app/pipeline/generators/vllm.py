@@ -31,7 +31,7 @@ from app.pipeline.generators.base import (
     GeneratorUnavailable,
 )
 from app.pipeline.generators.breaker import CircuitBreaker
-from app.pipeline.types import INTENTS, Intent, RouteUsage, Turn
+from app.pipeline.types import ROUTES, Route, RouteUsage, Turn
 
 SYSTEM_PROMPT = """You are the customer-support assistant of a network equipment vendor.
 Answer the customer's question using only the numbered passages below. After each sentence,
@@ -203,7 +203,7 @@ class VllmGenerator:
                 if chunk.text or chunk.logprobs:
                     yield Piece(chunk.text, chunk.logprobs)
 
-    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Intent | None:
+    async def classify_intent(self, text: str, history: tuple[Turn, ...]) -> Route | None:
         """One word from the model, constrained by structured output to the known intents."""
         if not self._settings.classify_intent or not self.breaker.allow():
             return None
@@ -216,7 +216,7 @@ class VllmGenerator:
             ],
             "max_tokens": 4,
             "temperature": 0,
-            "structured_outputs": {"choice": list(INTENTS)},
+            "structured_outputs": {"choice": list(ROUTES)},
         }
         try:
             async with self._slots:
@@ -227,7 +227,7 @@ class VllmGenerator:
             self.breaker.failure()
             return None
         self.breaker.success()
-        return next((intent for intent in INTENTS if intent == choice), None)
+        return next((intent for intent in ROUTES if intent == choice), None)
 
 
 class _BadResponse(Exception):

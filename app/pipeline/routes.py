@@ -1,8 +1,9 @@
 """How the answer pipeline treats a customer message, read off the turn's triage.
 
-Triage (app/pipeline/triage.py) is the one judge of what a customer wants and how they feel;
-this module only adds the two things a chat needs that triage does not name (greetings and
-thanks get a short reply, not a search) and maps the rest onto the pipeline's routes:
+Triage (app/pipeline/triage/) is the one judge of what a customer wants (the one intent
+vocabulary, `app.pipeline.types.Intent`) and how they feel; this module only adds the two
+things a chat needs that triage does not name (greetings and thanks get a short reply, not a
+search) and maps the rest onto the pipeline's routes (`Route`):
 
     human_request -> "human"      complaint -> "complaint"      anything else -> "question"
 
@@ -13,20 +14,9 @@ ask for a person.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
-from app.pipeline.types import Intent
+from app.pipeline.types import Route, Triage
 
-if TYPE_CHECKING:
-    from app.pipeline.triage import Triage
-
-_HUMAN = re.compile(
-    r"\b(talk|speak|chat|connect me|put me through|transfer me)\b.{0,30}"
-    r"\b(person|human|agent|someone|somebody|representative|rep|operator|staff|engineer)\b"
-    r"|\b(human|live|real)\s+(agent|person|support|being)\b"
-    r"|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$",
-    re.IGNORECASE,
-)
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|hiya|good (morning|afternoon|evening)|greetings)\b[\s!.,]*"
     r"(there|team|all|folks)?[\s!.,]*$",
@@ -39,12 +29,7 @@ _THANKS = re.compile(
 )
 
 
-def asks_for_person(text: str) -> bool:
-    """Whether the customer asks to talk to a human."""
-    return bool(_HUMAN.search(text))
-
-
-def answer_intent(triage: Triage, text: str) -> Intent:
+def answer_route(triage: Triage, text: str) -> Route:
     """The pipeline's route for a customer message whose triage is `triage`."""
     if triage.intent == "human_request":
         return "human"

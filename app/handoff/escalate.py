@@ -1,0 +1,126 @@
+"""The chat's side of the handoff, in one transaction each: escalating a conversation,
+keeping a customer turn's triage, and whether the bot may answer.
+
+An escalation is opened once per conversation and reopened after a person handed it back;
+its brief (app/handoff/brief.py) is rebuilt from the transcript whenever something new
+arrives. Each function returns the bus events that announce its change; the caller
+(app/handoff/service.py) publishes them after the commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.db import escalations as repo
+from app.db.models import Conversation, Escalation, Message, utc_now
+from app.handoff import machine
+from app.handoff.brief import BriefTurn, build_brief
+from app.handoff.events import escalation_event, message_event
+from app.handoff.machine import next_state
+from app.handoff.notices import post_system_message, queued_text
+from app.handoff.views import EscalationOutcome
+from app.live.bus import Event
+
+
+def bot_may_answer(session: Session, conversation_id: str, sent_at: datetime | None) -> bool:
+    """See `Handoff.bot_may_answer`."""
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        return True
+    if not machine.bot_may_answer(conversation.status):
+        return False
+    escalation = repo.escalation_of(session, conversation_id)
+    if sent_at is None or escalation is None or escalation.resolved_at is None:
+        return True
+    return not (escalation.queued_at <= sent_at < escalation.resolved_at)
+
+
+def record_customer_turn(
+    session: Session,
+    conversation_id: str,
+    message_id: str,
+    triage: dict[str, Any],
+    topic: str | None,
+) -> list[Event]:
+    """Keep the turn's triage with the message; refresh an open escalation's brief."""
+    message = session.get(Message, message_id)
+    if message is not None:
+        extra = {"triage": triage, **({"policy_topic": topic} if topic else {})}
+        message.metadata_ = {**(message.metadata_ or {}), **extra}
+    events = [message_event(conversation_id, message_id, "customer")]
+    escalation = repo.escalation_of(session, conversation_id)
+    if escalation is not None and escalation.state in repo.OPEN_STATES:
+        refresh_brief(session, escalation, escalation.reasons)
+        events.append(escalation_event(escalation))
+    return events
+
+
+def escalate_conversation(
+    session: Session,
+    conversation_id: str,
+    reason: str,
+    detail: str,
+    *,
+    expected_wait: str,
+    assistant: str,
+) -> tuple[EscalationOutcome, list[Event]]:
+    """Queue the conversation for a person, or add the reason to an open escalation; a new
+    queueing tells the customer, as `assistant`, how long a person takes (`expected_wait`)."""
+    conversation = repo.lock_conversation(session, conversation_id)
+    state = next_state(conversation.status, "escalate")
+    escalation = repo.escalation_of(session, conversation_id)
+    created = conversation.status == "bot"
+    now = utc_now()
+    if escalation is None:
+        escalation = Escalation(
+            conversation_id=conversation_id, state="queued", reason=reason, reasons=[],
+            priority=3, summary="", bot_suggested="", entities=[], sentiment={},
+            times_escalated=1, created_at=now, queued_at=now, updated_at=now,
+        )  # fmt: skip
+        session.add(escalation)
+    elif created:  # reopened after a person had handed it back
+        escalation.state, escalation.reason = "queued", reason
+        escalation.reasons = []
+        escalation.assigned_agent_id = None
+        escalation.assigned_at = escalation.resolved_at = escalation.resolution = None
+        escalation.times_escalated += 1
+        escalation.queued_at = now
+    refresh_brief(session, escalation, [*escalation.reasons, reason])
+    repo.set_handoff_state(session, conversation, state)
+    events = [escalation_event(escalation)]
+    if created:
+        repo.audit(
+            session, action="escalated", conversation_id=conversation_id,
+            detail={"reason": reason, "detail": detail, "priority": escalation.priority},
+        )  # fmt: skip
+        notice_id = post_system_message(
+            session, conversation_id, assistant, queued_text(expected_wait)
+        )
+        events.append(message_event(conversation_id, notice_id, "system"))
+    return EscalationOutcome(created, state, escalation.priority), events
+
+
+def refresh_brief(session: Session, escalation: Escalation, reasons: list[str]) -> None:
+    """Rebuild the escalation's brief and priority from the transcript as it is now."""
+    turns = [
+        BriefTurn(
+            role=message.role,
+            text=message.text,
+            triage=(message.metadata_ or {}).get("triage"),
+            topic=(message.metadata_ or {}).get("policy_topic"),
+            sources=tuple(c.title for c in citations),
+            kind=(message.metadata_ or {}).get("answer_kind"),
+        )
+        for message, citations in repo.transcript_with_citations(
+            session, escalation.conversation_id
+        )
+    ]
+    brief = build_brief(turns, reasons)
+    escalation.reasons = brief.reasons
+    escalation.summary, escalation.bot_suggested = brief.summary, brief.bot_suggested
+    escalation.entities, escalation.sentiment = brief.entities, brief.sentiment
+    escalation.priority = brief.priority
+    escalation.updated_at = utc_now()
