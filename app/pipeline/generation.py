@@ -67,7 +67,9 @@ async def generate_with_fallback(
                 generated.text += tail
                 yield TextDelta(tail)
         except GeneratorUnavailable as exc:
-            generated.notice = unavailable_notice(exc.reason)
+            # The first failure is the one worth telling: why the configured model did not
+            # answer (a fallback that finds nothing to quote does not change that).
+            generated.notice = generated.notice or unavailable_notice(exc.reason)
             if generated.text:
                 yield Restart(generated.notice)
             continue
@@ -75,7 +77,7 @@ async def generate_with_fallback(
             generated.cited = list(markers.cited)
             return
         # No claim without a citation: an uncited model answer is not shown.
-        generated.notice = UNCITED_NOTICE
+        generated.notice = generated.notice or UNCITED_NOTICE
         if generated.text:
             yield Restart(generated.notice)
     generated.text, generated.cited = "", []

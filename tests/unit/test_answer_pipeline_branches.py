@@ -445,16 +445,24 @@ _INJECTED = _passage(
 )
 
 
-@pytest.mark.parametrize("script", [uncited("Hold it for 99 seconds."), fails("down")])
-def test_when_no_generator_gives_a_cited_answer_the_pipeline_abstains(script: Script) -> None:
+@pytest.mark.parametrize(
+    ("script", "notice"),
+    [
+        (uncited("Hold it for 99 seconds."), UNCITED_NOTICE),
+        (fails("down"), unavailable_notice("down")),
+    ],
+)
+def test_when_no_generator_gives_a_cited_answer_the_pipeline_abstains(
+    script: Script, notice: str
+) -> None:
     generator = QueuedGenerator(script)
     pipeline, _ = _pipeline(generator, corpus=(_INJECTED,))
     answer = _answer(events := _events(pipeline, "How long do I hold the AP-1 reset button?"))
     assert answer.kind == "abstain" and answer.text == ABSTAIN_TEXT
     assert _shown(events) == ABSTAIN_TEXT and not answer.citations
     assert "99 seconds" not in answer.text
-    # The notice is the last generator's: the extractive one cited nothing either.
-    assert answer.notice == UNCITED_NOTICE
+    # The notice says why the model did not answer, not that the fallback found nothing.
+    assert answer.notice == notice
 
 
 def test_the_models_reading_of_intent_can_add_an_escalation() -> None:
