@@ -27,6 +27,8 @@ from app.chat.identity import COOKIE_NAME, chat_secret, identifier, new_customer
 from app.chat.mount import CHAT_PATH, mount_chat
 from app.console.auth import current_agent, page_agent
 from app.console.routes import console_router
+from app.conversation.service import ConversationService
+from app.db.chat_writes import ChatWrites
 from app.db.engine import make_engine, upgrade
 from app.doors.assistant import build_pipeline, load_catalog
 from app.doors.health import readiness
@@ -75,8 +77,10 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
         app.state.reader, app.state.metrics = reader, metrics
         app.state.embedder = embedder  # the console's insights group questions with it
         starters = runtime.load_starters(settings)
+        writes = ChatWrites(engine)  # one write order for Chainlit's layer and the service
+        conversation = ConversationService(pipeline, handoff, writes, metrics)
         runtime.install(
-            runtime.ChatRuntime(settings, pipeline, engine, secret, starters, handoff, metrics)
+            runtime.ChatRuntime(settings, engine, secret, starters, conversation, writes)
         )
         pusher = None
         if with_chat:  # Chainlit is imported only once mount_chat has prepared its config
