@@ -2,8 +2,8 @@
 
 Chainlit 2.12's SQLAlchemy data layer logs SQL errors instead of raising them and binds
 values wrongly on SQLite (see STACK_NOTES), so Chainlit talks to `SupportDataLayer` instead.
-It only translates Chainlit's dicts (ThreadDict, StepDict, ElementDict, Feedback) to and
-from the rows and functions of app/db (steps, threads, customers, feedback, elements). Every
+It only translates Chainlit's calls into the functions of app/db (steps, threads, customers,
+feedback, elements) and their rows into Chainlit's dicts (app/chat/chainlit_dicts.py). Every
 call runs through `app.db.chat_writes.ChatWrites`: its own transaction in a worker thread,
 writes in the order they were issued per conversation, every error propagating.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
-from urllib.parse import quote
 
 from chainlit.context import ChainlitContextException, context
 from chainlit.data.base import BaseDataLayer
@@ -24,7 +23,6 @@ from chainlit.types import (
     Feedback as ChainlitFeedback,
 )
 from chainlit.types import (
-    FeedbackDict,
     PageInfo,
     PaginatedResponse,
     Pagination,
@@ -34,13 +32,12 @@ from chainlit.types import (
 from chainlit.user import PersistedUser, User
 from sqlalchemy import Engine
 
+from app.chat.chainlit_dicts import element_dict, persisted_user, step_dict, thread_dict
 from app.db import conversations as repo
 from app.db import customers, elements, steps, threads
 from app.db import feedback as feedback_repo
 from app.db.chat_writes import ChatWrites, thread_key
-from app.db.models import Conversation, Customer, Element, Feedback, Message
 from app.db.steps import iso, parse_time
-from app.ground.render import inert
 
 if TYPE_CHECKING:
     from chainlit.element import Element as ChainlitElement
@@ -50,8 +47,6 @@ __all__ = ["SupportDataLayer", "iso", "parse_time", "step_dict"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-PEOPLE = ("agent", "system")  # messages supportbot stores itself, as written
 
 
 def after_first_user_message(
@@ -78,106 +73,6 @@ def after_first_user_message(
         return await queued(*args, **kwargs)
 
     return run
-
-
-def persisted_user(customer: Customer) -> PersistedUser:
-    return PersistedUser(
-        id=customer.id,
-        identifier=customer.identifier,
-        display_name=customer.display_name,
-        metadata=dict(customer.metadata_),
-        createdAt=iso(customer.created_at),
-    )
-
-
-def show_input_value(stored: str | None) -> bool | str | None:
-    return {"true": True, "false": False}.get(stored or "", stored)
-
-
-def step_dict(row: Message, feedback: Feedback | None) -> StepDict:
-    output = row.text
-    if (row.metadata_ or {}).get("role") in PEOPLE:
-        output = inert(output)  # stored as typed (for the console); shown literally here
-    step: StepDict = {
-        "id": row.id,
-        "threadId": row.conversation_id,
-        "parentId": row.parent_id,
-        "name": row.name,
-        "type": cast(Any, row.type),
-        "output": output,
-        "isError": row.is_error,
-        "streaming": row.streaming,
-        "showInput": show_input_value(row.show_input),
-        "language": row.language,
-        "command": row.command,
-        "modes": row.modes,
-        "tags": row.tags,
-        "waitForAnswer": row.wait_for_answer,
-        "defaultOpen": row.default_open,
-        "autoCollapse": row.auto_collapse,
-        "metadata": dict(row.metadata_ or {}),
-        "generation": row.generation,
-        "createdAt": iso(row.created_at),
-        "start": iso(row.start) if row.start else None,
-        "end": iso(row.end) if row.end else None,
-    }
-    if row.input is not None:
-        step["input"] = row.input
-    if feedback is not None:
-        step["feedback"] = FeedbackDict(
-            id=feedback.id,
-            forId=feedback.message_id,
-            value=cast(Any, feedback.value),
-            comment=feedback.comment,
-        )
-    return step
-
-
-def element_url(row: Element) -> str | None:
-    """Where the browser loads the element from.
-
-    Chainlit's UI fetches a Text element's body from its URL; a live session serves it from
-    memory, which is gone when the thread is resumed. A `data:` URL carries the stored body.
-    """
-    if row.url or row.content is None:
-        return row.url
-    return f"data:{row.mime or 'text/plain'};charset=utf-8,{quote(row.content)}"
-
-
-def element_dict(row: Element) -> ElementDict:
-    return {
-        "id": row.id,
-        "threadId": row.conversation_id,
-        "forId": row.for_id,
-        "type": cast(Any, row.type),
-        "name": row.name,
-        "display": cast(Any, row.display),
-        "url": element_url(row),
-        "mime": row.mime,
-        "language": row.language,
-        "size": cast(Any, row.size),
-        "page": row.page,
-        "props": dict(row.props or {}),
-    }
-
-
-def thread_dict(
-    conversation: Conversation,
-    identifier: str | None,
-    steps: list[StepDict],
-    elements: list[ElementDict],
-) -> ThreadDict:
-    return {
-        "id": conversation.id,
-        "createdAt": iso(conversation.created_at),
-        "name": conversation.name,
-        "userId": conversation.customer_id,
-        "userIdentifier": identifier,
-        "tags": list(conversation.tags or []),
-        "metadata": dict(conversation.metadata_ or {}),
-        "steps": steps,
-        "elements": elements,
-    }
 
 
 class SupportDataLayer(BaseDataLayer):

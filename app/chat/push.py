@@ -15,7 +15,7 @@ from typing import Any, cast
 from chainlit.session import WebsocketSession, ws_sessions_id
 from sqlalchemy import Engine
 
-from app.chat.data_layer import step_dict
+from app.chat.chainlit_dicts import step_dict
 from app.db.engine import in_thread_transaction
 from app.db.steps import message_by_id
 from app.live.bus import Bus, Event
