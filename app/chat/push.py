@@ -8,17 +8,16 @@ message when they come back: resuming reads the same stored rows.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable
 from typing import Any, cast
 
 from chainlit.session import WebsocketSession, ws_sessions_id
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
-from app.chat.data_layer import step_dict
-from app.db.models import Message
+from app.chat.chainlit_dicts import step_dict
+from app.db.engine import in_thread_transaction
+from app.db.steps import message_by_id
 from app.live.bus import Bus, Event
 
 log = logging.getLogger(__name__)
@@ -48,12 +47,10 @@ async def _forward(event: Event, engine: Engine) -> None:
     sockets = sockets_of(str(event["conversation_id"]))
     if not sockets:
         return
-
-    def load() -> Message | None:
-        with Session(engine, expire_on_commit=False) as session:
-            return session.get(Message, str(event["message_id"]))
-
-    message = await asyncio.to_thread(load)
+    message_id = str(event["message_id"])
+    message = await in_thread_transaction(
+        engine, lambda session: message_by_id(session=session, message_id=message_id)
+    )
     if message is None:
         return
     step = step_dict(message, None)

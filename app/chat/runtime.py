@@ -1,7 +1,8 @@
 """What the Chainlit callbacks share with the rest of the app.
 
 Chainlit loads its target file as a separate module, so the objects the web app builds at
-startup (the answer pipeline, the database engine) are handed over through this module.
+startup (the conversation service, the database engine and the chat's write order) are
+handed over through this module.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from app.doors.metrics import Metrics
+from app.conversation.service import ConversationService
+from app.db.chat_writes import ChatWrites
 from app.ground.config import Settings
-from app.handoff.service import Handoff
-from app.pipeline.answering import AnswerPipeline
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,11 @@ class Starter:
 @dataclass
 class ChatRuntime:
     settings: Settings
-    pipeline: AnswerPipeline
     engine: Engine
     secret: str
     starters: list[Starter]
-    handoff: Handoff
-    metrics: Metrics
+    conversation: ConversationService
+    writes: ChatWrites  # shared by Chainlit's data layer and the conversation service
 
 
 _current: ChatRuntime | None = None

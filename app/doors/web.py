@@ -28,6 +28,8 @@ from app.chat.mount import CHAT_PATH, mount_chat
 from app.console import state as app_state
 from app.console.auth import current_agent, page_agent
 from app.console.routers import ROUTERS as CONSOLE_ROUTERS
+from app.conversation.service import ConversationService
+from app.db.chat_writes import ChatWrites
 from app.db.engine import make_engine, upgrade
 from app.doors.assistant import build_pipeline, load_catalog
 from app.doors.health import readiness
@@ -76,8 +78,10 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
         app_state.attach(app, engine=engine, handoff=handoff, embedder=embedder)
         app.state.reader, app.state.metrics = reader, metrics
         starters = runtime.load_starters(settings)
+        writes = ChatWrites(engine)  # one write order for Chainlit's layer and the service
+        conversation = ConversationService(pipeline, handoff, writes, metrics)
         runtime.install(
-            runtime.ChatRuntime(settings, pipeline, engine, secret, starters, handoff, metrics)
+            runtime.ChatRuntime(settings, engine, secret, starters, conversation, writes)
         )
         pusher = None
         if with_chat:  # Chainlit is imported only once mount_chat has prepared its config

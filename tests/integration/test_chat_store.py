@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.chat.data_layer import SupportDataLayer
 from app.db import conversations as repo
+from app.db.chat_writes import ChatWrites
 from app.db.engine import make_engine, upgrade
 from app.db.models import Citation, Conversation, Element, Message
 from app.db.models import Feedback as FeedbackRow
@@ -39,8 +40,13 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def layer(engine: Engine) -> SupportDataLayer:
-    return SupportDataLayer(engine)
+def writes(engine: Engine) -> ChatWrites:
+    return ChatWrites(engine)
+
+
+@pytest.fixture
+def layer(engine: Engine, writes: ChatWrites) -> SupportDataLayer:
+    return SupportDataLayer(engine, writes=writes)
 
 
 def message(
@@ -268,8 +274,8 @@ def test_writes_fired_as_tasks_land_in_the_order_chainlit_issued_them(
     asyncio.run(scenario())
 
 
-def test_citations_written_through_the_layer_wait_for_fired_step_writes(
-    layer: SupportDataLayer, engine: Engine
+def test_citations_written_in_the_chats_write_order_wait_for_fired_step_writes(
+    layer: SupportDataLayer, writes: ChatWrites, engine: Engine
 ) -> None:
     async def scenario() -> None:
         at = "2026-11-20T10:00:00Z"
@@ -277,7 +283,7 @@ def test_citations_written_through_the_layer_wait_for_fired_step_writes(
         reply = asyncio.create_task(
             layer.update_step(message("r", "t", "assistant_message", "A", at))
         )
-        await layer.record_citations("t", "r", [citation(1, "ap.md")])
+        await writes.record_citations("t", "r", [citation(1, "ap.md")])
         await reply
 
     asyncio.run(scenario())
@@ -286,15 +292,15 @@ def test_citations_written_through_the_layer_wait_for_fired_step_writes(
 
 
 def test_a_customer_message_delivered_twice_is_stored_and_taken_once(
-    layer: SupportDataLayer, engine: Engine
+    layer: SupportDataLayer, writes: ChatWrites, engine: Engine
 ) -> None:
     async def scenario() -> list[bool]:
         at = "2026-11-20T10:00:00Z"
         step = message("client-1", "t", "user_message", "my LR-200 drops wifi", at)
-        first = await layer.take_customer_message(step)
+        first = await writes.take_customer_message(step)
         # Chainlit writes the same step again (with its own metadata) and it arrives again.
         await layer.update_step(step)
-        return [first, await layer.take_customer_message(step)]
+        return [first, await writes.take_customer_message(step)]
 
     assert asyncio.run(scenario()) == [True, False]
     with Session(engine) as session:

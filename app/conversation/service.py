@@ -1,0 +1,145 @@
+"""A customer's conversation with the bot, turn by turn, with no web framework in sight.
+
+`ConversationService` owns the rules of a turn: a message is taken once (a redelivery is
+ignored); while a person has the conversation the bot stays quiet and the message goes to
+the console with its triage; otherwise the answer pipeline answers, streamed, and the answer's
+citations, routing and triage are stored; an escalation queues the conversation for a person
+(app/handoff), and failures (abstentions, thumbs down) escalate at the second. A front door
+(the Chainlit adapter in app/chat) feeds it turns and renders the events it yields
+(app/conversation/events.py); everything is stored through app/db, in the order of the
+chat's own writes (app.db.chat_writes), and counted through a `Recorder`.
+
+The events are yielded while the turn runs: a front door must consume them all, in order,
+and show each before asking for the next — the rows written after an event (a citation)
+point at what the front door has just sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+from app.conversation import rules
+from app.conversation.events import (
+    AnswerFinished,
+    AnswerPiece,
+    AnswerRestarted,
+    CustomerTurn,
+    HandoffNotice,
+    HistoryChanged,
+    Refused,
+    TurnEvent,
+)
+from app.conversation.ports import Answerer, NoRecorder, People, Recorder, TurnStore
+from app.ground.errors import AppError
+from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
+from app.pipeline.types import Answer, Escalation, Turn
+
+
+class ConversationService:
+    """`ConversationService(pipeline, handoff, store, recorder)`; see the module docstring."""
+
+    def __init__(
+        self,
+        pipeline: Answerer,
+        handoff: People,
+        store: TurnStore,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self._store = store
+        self._pipeline = pipeline
+        self._handoff = handoff
+        self._recorder = recorder or NoRecorder()
+
+    async def take_turn(self, turn: CustomerTurn) -> AsyncIterator[TurnEvent]:
+        """Store the customer's message and answer it, unless a person has the conversation."""
+        if not await self._store.take_customer_message(rules.customer_step(turn)):
+            return  # the same message delivered again (same client id): already taken in hand
+        conversation_id = turn.conversation_id
+        if not await self._handoff.bot_may_answer(conversation_id, turn.sent_at):
+            # A person has it: the bot keeps quiet; the console gets the message and its
+            # triage. In a worker thread: spaCy and the embedding model would hold up every
+            # other chat.
+            triage = await asyncio.to_thread(self._pipeline.triage, turn.text, turn.history)
+            await self._handoff.record_customer_turn(
+                conversation_id, turn.message_id, triage.to_json(), None
+            )
+            yield HistoryChanged(rules.remember(turn.history, Turn("customer", turn.text)))
+            return
+
+        reply_id = str(uuid.uuid4())
+        answer: Answer | None = None
+        first_token = self._recorder.first_token_clock()
+        try:
+            async for event in self._pipeline.stream(turn.text, turn.history):
+                if isinstance(event, TextDelta):
+                    first_token.text()
+                    yield AnswerPiece(reply_id, event.text)
+                elif isinstance(event, Restart):
+                    yield AnswerRestarted(reply_id, event.notice)
+                elif isinstance(event, Done):
+                    answer = event.answer
+        except AppError as exc:
+            yield Refused(reply_id, rules.refusal_text(exc.message))
+            return
+        if answer is None:  # the pipeline always ends with Done; be explicit if it did not
+            raise RuntimeError("the answer stream ended without an answer")
+        self._recorder.observe_answer(answer)
+        yield AnswerFinished(reply_id, answer, offer_person=rules.offers_person(answer))
+        yield HistoryChanged(
+            rules.remember(
+                turn.history, Turn("customer", turn.text), Turn("assistant", answer.text)
+            )
+        )
+        await self._after_answer(turn, reply_id, answer)
+
+    async def ask_for_person(self, conversation_id: str) -> AsyncIterator[TurnEvent]:
+        """The customer asked for a person (the button under an answer): unless one already
+        has the conversation, say so and queue it."""
+        if await self._handoff.bot_may_answer(conversation_id):
+            yield HandoffNotice(HANDOFF_TEXT)
+            await self._escalate(conversation_id, rules.ASKED_FOR_PERSON)
+
+    async def after_feedback(self, conversation_id: str, value: int) -> None:
+        """A thumbs up (1) or down (0) was stored: counted, and a thumbs down is a failure."""
+        self._recorder.count_feedback(value)
+        if rules.is_failure_feedback(value):
+            await self._after_failure(conversation_id)
+
+    async def _after_answer(self, turn: CustomerTurn, reply_id: str, answer: Answer) -> None:
+        """Store what the answer rests on, and escalate or count a failure."""
+        conversation_id = turn.conversation_id
+        citations = [rules.citation_row(c) for c in answer.citations]
+        await self._store.record_citations(conversation_id, reply_id, citations)
+        if answer.routing is not None:
+            await self._store.record_routing(
+                conversation_id, reply_id, answer.routing, answer.usage
+            )
+        if answer.triage is not None:
+            topic = answer.escalation.topic if answer.escalation else None
+            await self._handoff.record_customer_turn(
+                conversation_id, turn.message_id, answer.triage.to_json(), topic
+            )
+        if answer.escalation is not None:
+            await self._escalate(conversation_id, answer.escalation)
+        elif rules.is_failure(answer):
+            await self._after_failure(conversation_id)
+
+    async def _after_failure(self, conversation_id: str) -> None:
+        """The bot failed the customer (no answer, thumbs down): the second time escalates."""
+        await self._store.settled(conversation_id)  # the failure just recorded is in the count
+        if rules.failures_escalate(
+            await self._handoff.failures(conversation_id)
+        ) and await self._handoff.bot_may_answer(conversation_id):
+            await self._escalate(conversation_id, rules.REPEATED_FAILURE)
+
+    async def _escalate(self, conversation_id: str, escalation: Escalation) -> None:
+        """Queue the conversation for a person; the customer's notice is a system message
+        that app/handoff stores and publishes."""
+        await self._store.settled(conversation_id)  # the turn's messages are stored first
+        outcome = await self._handoff.escalate(
+            conversation_id, escalation.reason, escalation.detail
+        )
+        if outcome.created:  # newly queued (not a further reason on a queued conversation)
+            self._recorder.count_escalation(escalation.reason)
