@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import re
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -35,9 +34,11 @@ from app.ground.config import AnswerSettings, IndexSettings, Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
 from app.ground.products import ProductCatalog
+from app.ground.text import rouge_l_f1
 from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline
 from app.pipeline.generators.base import Generator
+from app.pipeline.markers import strip_markers
 from app.pipeline.retrieval import HybridRetriever, ProductPreference, RetrievedPassage
 from app.pipeline.types import Citation
 
@@ -147,7 +148,7 @@ def evaluate_suite(
     corpus = suite_dir / "corpus"
     if not corpus.is_dir():
         raise AppError("usage", f"{suite_dir} is not a QA suite: no corpus/ folder")
-    from ingest.pipeline import run_ingest  # ingest depends on app, not the other way round
+    from ingest.pipeline import run_ingest  # doors may import ingest; nothing below them may
 
     if index_home is not None and index_home.resolve() == settings.home.resolve():
         raise AppError("usage", "the eval index must not be the live SUPPORTBOT_HOME")
@@ -269,29 +270,3 @@ async def _score_answers(questions: list[Question], pipeline: AnswerPipeline) ->
 def _cites_gold(citation: Citation, gold: Sequence[Gold]) -> bool:
     paths = citation.section_paths or (citation.heading_path,)
     return any(hits((citation.source, tuple(path)), g) for path in paths for g in gold)
-
-
-def strip_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
-
-
-_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def rouge_l_f1(candidate: str, reference: str) -> float:
-    """ROUGE-L F1 over lower-cased word tokens (longest common subsequence)."""
-    a = _ROUGE_TOKEN.findall(candidate.lower())
-    b = _ROUGE_TOKEN.findall(reference.lower())
-    if not a or not b:
-        return 0.0
-    previous = [0] * (len(b) + 1)
-    for token in a:
-        current = [0]
-        for j, other in enumerate(b, 1):
-            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[-1]))
-        previous = current
-    lcs = previous[-1]
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(a), lcs / len(b)
-    return 2 * precision * recall / (precision + recall)

@@ -2,7 +2,8 @@
 
 `supportbot schedule-ingest` (the `ingest` service of docker-compose.yml) runs this loop. A run
 is a child `supportbot ingest` process that the loop waits for, so the schedule never overlaps
-itself; the ingest's own lock (ingest/lock.py) keeps a manual run from overlapping it too.
+itself; the ingest's own lock (app/doors/ingest_lock.py) keeps a manual run from overlapping
+it too.
 The loop wakes at least every `beat_s` seconds to touch a heartbeat file (the container's
 health check) and to re-read the clock, so a suspended host or a changed clock cannot make it
 sleep past a run.

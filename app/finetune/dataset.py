@@ -4,8 +4,9 @@ Each example is what the model will see when it serves: the system prompt and th
 passages the app retrieves for the customer's question (`build_messages`, the very function
 the vLLM generator calls), followed by a reference answer that cites those passages.
 
-- Questions and answers come from the sources through the ingest loaders: a ticket's first
-  customer words and its resolution; a KB article's title and its opening sentences.
+- Questions and answers come from the sources (app/finetune/pairs.py): a ticket's first
+  customer words and its resolution; a KB article's title and its opening sentences. The
+  finetune door reads the files with the ingest loaders and passes the documents in.
 - Context: the passages the app's retriever returns for the question, from the live index.
   A ticket's own passages are left out: a new customer's question has no ticket yet, and a
   model trained to copy the ticket it is asked about learns nothing it can use.
@@ -29,10 +30,17 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
+from app.finetune.pairs import (
+    ExampleKind,
+    SourceDocument,
+    SourcePair,
+    UnreadableSource,
+    source_pairs,
+)
 from app.ground.embedding import Embedder
 from app.ground.redaction import redact, scrub
 from app.ground.text import estimate_tokens, split_sentences
@@ -40,33 +48,13 @@ from app.pipeline.answering import ABSTAIN_TEXT
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.vllm import build_messages
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
-from ingest.document import DocType, ParsedDocument, SourceError
-from ingest.pipeline import load_documents
-from ingest.sources import discover
-
-ExampleKind = Literal["ticket", "kb"]
 
 # A sentence is backed by a passage when their embeddings are at least this similar
 # (MiniLM cosine; paraphrases of one fact score about 0.6-0.9, related topics 0.3-0.5).
 SUPPORT_SIMILARITY = 0.5
 # Two examples whose question+answer share this share of word trigrams are one example.
 DUPLICATE_JACCARD = 0.8
-# A KB article's answer: its opening sentences, as a support agent would quote it.
-KB_ANSWER_SENTENCES = 3
 PLACEHOLDERS = ("[email]", "[phone]", "[serial]", "[order]", "[name]")
-
-
-@dataclass(frozen=True)
-class SourcePair:
-    """A customer question and the answer people gave, from one ticket or article."""
-
-    id: str
-    kind: ExampleKind
-    source: str
-    record_id: str | None
-    question: str
-    answer: str
-    product: str | None
 
 
 @dataclass(frozen=True)
@@ -114,73 +102,6 @@ class DatasetStats:
             "prompt_tokens_max": max(tokens),
             "placeholders": dict(self.placeholders),
         }
-
-
-# --- questions and answers from the sources --------------------------------------------------
-
-
-def source_pairs(folders: Sequence[Path], stats: DatasetStats) -> list[SourcePair]:
-    """Question/answer pairs from the tickets and KB articles under `folders`."""
-    pairs: list[SourcePair] = []
-    for file in discover(list(folders)).files:
-        try:
-            documents = load_documents(file, file.path.read_bytes())
-        except (SourceError, OSError) as exc:
-            stats.skipped.append(f"{file.source}: {exc}")
-            continue
-        for document in documents:
-            pair = _pair(file.source, document)
-            if isinstance(pair, str):
-                stats.skipped.append(pair)
-            elif pair is not None:
-                pairs.append(pair)
-                stats.sources[pair.kind] += 1
-    return pairs
-
-
-def _pair(source: str, document: ParsedDocument) -> SourcePair | str | None:
-    """The pair of one document; None for manuals; a reason when it gives none."""
-    where = f"{source}: {document.record_id or document.title}"
-    if document.doc_type == DocType.TICKET:
-        question, answer, kind = (
-            _ticket_question(document),
-            _section(document, "Resolution"),
-            "ticket",
-        )
-    elif document.doc_type == DocType.KB:
-        body = " ".join(b.text for b in document.blocks if b.text.strip())
-        question, kind = document.title, "kb"
-        answer = " ".join(split_sentences(body)[:KB_ANSWER_SENTENCES])
-    else:
-        return None
-    if not question or not answer:
-        return f"{where}: no question or no answer"
-    return SourcePair(
-        id=f"{kind}:{source}:{document.record_id or document.title}",
-        kind=kind,  # type: ignore[arg-type]
-        source=source,
-        record_id=document.record_id,
-        question=" ".join(question.split()),
-        answer=" ".join(answer.split()),
-        product=document.product,
-    )
-
-
-def _ticket_question(document: ParsedDocument) -> str:
-    """The customer's first words: the description, else their first message."""
-    base = document.blocks[0].heading_path[:1] if document.blocks else ()
-    description = " ".join(b.text for b in document.blocks if b.heading_path == base)
-    if description.strip():
-        return description
-    conversation = _section(document, "Conversation")
-    first = re.search(r"(?m)^Customer:\s*(.+)$", conversation)
-    return first.group(1) if first else document.title
-
-
-def _section(document: ParsedDocument, name: str) -> str:
-    return "\n".join(
-        b.text for b in document.blocks if len(b.heading_path) > 1 and b.heading_path[1] == name
-    )
 
 
 # --- examples ----------------------------------------------------------------------------------
@@ -289,7 +210,7 @@ def split(
 
 
 def build_dataset(
-    folders: Sequence[Path],
+    sources: Iterable[SourceDocument | UnreadableSource],
     out_dir: Path,
     *,
     retriever: Retriever,
@@ -298,12 +219,17 @@ def build_dataset(
     other_product_weight: float,
     validation_share: float = 0.15,
 ) -> DatasetStats:
-    """Write train.jsonl, validation.jsonl and stats.json to `out_dir`; return the stats."""
+    """Write train.jsonl, validation.jsonl and stats.json to `out_dir`; return the stats.
+
+    `sources`: the documents read from the source folders, in order, and the files that could
+    not be read (listed in the stats as skipped)."""
     stats = DatasetStats()
     builder = ExampleBuilder(
         retriever, embedder, passages=passages, other_product_weight=other_product_weight
     )
-    examples = [builder.build(pair) for pair in source_pairs(folders, stats)]
+    pairs = source_pairs(sources, stats.skipped)
+    stats.sources.update(pair.kind for pair in pairs)
+    examples = [builder.build(pair) for pair in pairs]
     examples, stats.duplicates = remove_near_duplicates(examples)
     train, validation = split(examples, validation_share)
     stats.train, stats.validation = len(train), len(validation)
@@ -333,5 +259,5 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
 def _without_personal_data(retrieved: RetrievedPassage) -> RetrievedPassage:
     """The passage with identifiers replaced, and names too when a ticket wrote it."""
     passage = retrieved.passage
-    hide = scrub if passage.doc_type == DocType.TICKET else redact
+    hide = scrub if passage.doc_type == "ticket" else redact
     return replace(retrieved, passage=replace(passage, text=hide(passage.text)))

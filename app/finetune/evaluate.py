@@ -21,10 +21,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from app.doors.evaluation import rouge_l_f1, strip_markers
 from app.finetune.examples import read_examples
 from app.finetune.server import ModelServer
 from app.finetune.train import adapter_fingerprint
+from app.ground.text import rouge_l_f1
+from app.pipeline.markers import strip_markers
 
 EVALUATION_FILE = "evaluation.json"
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -1,4 +1,5 @@
-"""Plain-text helpers shared by ingest (chunking) and answering (sentence extraction)."""
+"""Plain-text helpers shared by ingest (chunking), answering (sentence extraction) and the
+evaluations (ROUGE-L)."""
 
 from __future__ import annotations
 
@@ -88,3 +89,28 @@ def content_words(text: str) -> frozenset[str]:
     Model numbers keep their dashes and dots ("lr-400x", "2.4") so they match as one word.
     """
     return frozenset(w for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS)
+
+
+_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
+
+
+def rouge_l_f1(candidate: str, reference: str) -> float:
+    """ROUGE-L F1 over lower-cased word tokens (longest common subsequence).
+
+    The one measure of answer text both evaluations use: `supportbot eval` against a suite's
+    reference answers and `supportbot finetune eval` against the held-out examples."""
+    a = _ROUGE_TOKEN.findall(candidate.lower())
+    b = _ROUGE_TOKEN.findall(reference.lower())
+    if not a or not b:
+        return 0.0
+    previous = [0] * (len(b) + 1)
+    for token in a:
+        current = [0]
+        for j, other in enumerate(b, 1):
+            current.append(previous[j - 1] + 1 if token == other else max(previous[j], current[-1]))
+        previous = current
+    lcs = previous[-1]
+    if lcs == 0:
+        return 0.0
+    precision, recall = lcs / len(a), lcs / len(b)
+    return 2 * precision * recall / (precision + recall)

@@ -55,3 +55,9 @@ def tidy_spacing(text: str) -> str:
     """Remove the spaces a dropped marker leaves behind ("word  ." -> "word.")."""
     text = re.sub(r"[ \t]+([.,;:!?])", r"\1", text)
     return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+def strip_markers(text: str) -> str:
+    """The text with every citation marker and the space before it removed ("it [1]." ->
+    "it."): answers are compared with references on their words, not their citations."""
+    return re.sub(r"\s*\[\d+\]", "", text)

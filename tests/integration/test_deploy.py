@@ -22,10 +22,10 @@ from typing import Any
 import pytest
 import yaml
 
+from app.doors.ingest_lock import ingest_lock
 from app.ground.config import Settings
 from app.ground.envfile import MARKER, setting_variables, with_settings_block
 from app.ground.errors import AppError
-from ingest.lock import ingest_lock
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"

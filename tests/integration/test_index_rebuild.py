@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from qdrant_client import QdrantClient
 
-from app.doors import cli
-from app.doors.cli import main
+from app.doors.cli import common, main
 from app.ground.config import get_settings
 from app.ground.embedding import SentenceTransformerEmbedder
 from app.index import qdrant_collections as collections
@@ -34,7 +33,7 @@ class SharedClient(QdrantClient):
 def _shared_embedder(
     monkeypatch: pytest.MonkeyPatch, embedder: SentenceTransformerEmbedder
 ) -> None:
-    monkeypatch.setattr(cli, "_embedder", lambda _settings: embedder)
+    monkeypatch.setattr(common, "embedder", lambda _settings: embedder)
 
 
 @pytest.fixture(params=["edge", "qdrant"])

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from app.doors.evaluation import rouge_l_f1, strip_markers
 from app.ground.products import ProductCatalog
+from app.ground.text import rouge_l_f1
 from app.index.models import Passage
 from app.pipeline.conversation import resolve
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.extractive import ExtractiveGenerator, compose_answer
-from app.pipeline.markers import MarkerFilter, tidy_spacing
+from app.pipeline.markers import MarkerFilter, strip_markers, tidy_spacing
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.routes import answer_route
 from app.pipeline.triage import triage

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.finetune.dataset import Example, remove_near_duplicates, split
 from app.finetune.evaluate import abstained, score_answers
+from app.finetune.pairs import SourceBlock, SourceDocument, UnreadableSource, source_pairs
 from app.finetune.promote import reasons_to_refuse
 from app.ground.redaction import scrub
 
@@ -98,3 +99,39 @@ def test_product_names_units_and_model_numbers_are_not_taken_for_names() -> None
     assert "Tom Becker" not in scrubbed and "[name]" in scrubbed
     for kept in ("45 Mbps", "LA-6", "940 Mbps", "WPA3", "LR-400"):
         assert kept in scrubbed
+
+
+def test_pairs_come_from_tickets_and_articles_and_say_why_a_source_gave_none() -> None:
+    ticket = SourceDocument(
+        source="tickets/t.jsonl",
+        title="Router reboots",
+        doc_type="ticket",
+        record_id="T-1",
+        product="r1",
+        blocks=(
+            SourceBlock("My router reboots every hour.", ("Router reboots",)),
+            SourceBlock("Customer: it reboots", ("Router reboots", "Conversation")),
+            SourceBlock("Update the firmware to 2.1.", ("Router reboots", "Resolution")),
+        ),
+    )
+    article = SourceDocument(
+        source="kb/wifi.md",
+        title="Reset the Wi-Fi password",
+        doc_type="kb",
+        blocks=(SourceBlock("Open Settings. Choose Wi-Fi. Set a new password. Save it."),),
+    )
+    manual = SourceDocument(
+        source="manuals/r1.md", title="R1", doc_type="manual", blocks=(SourceBlock("x"),)
+    )
+    empty = SourceDocument(source="kb/empty.md", title="Empty", doc_type="kb", blocks=())
+    skipped: list[str] = []
+    pairs = source_pairs(
+        [UnreadableSource("kb/broken.md", "empty file"), ticket, manual, article, empty],
+        skipped,
+    )
+    assert [(p.kind, p.question, p.answer) for p in pairs] == [
+        ("ticket", "My router reboots every hour.", "Update the firmware to 2.1."),
+        ("kb", "Reset the Wi-Fi password", "Open Settings. Choose Wi-Fi. Set a new password."),
+    ]
+    assert pairs[0].id == "ticket:tickets/t.jsonl:T-1" and pairs[0].product == "r1"
+    assert skipped == ["kb/broken.md: empty file", "kb/empty.md: Empty: no question or no answer"]

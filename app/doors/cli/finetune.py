@@ -1,24 +1,27 @@
 """`supportbot finetune dataset | train | eval | promote`: the small model's lifecycle.
 
-Registered on the main parser by app/doors/cli.py, which passes in how it reads settings and loads
-the embedder, so every command shares one configuration path.
+The work is app/finetune's; this door reads the command line and the settings, and for
+`dataset` reads the source files with ingest's loaders (`read_sources`) and hands app/finetune
+plain documents, so that the domain package never imports `ingest`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app.doors.cli import common
 from app.ground.config import Settings
 from app.ground.errors import AppError
 
+if TYPE_CHECKING:
+    from app.finetune.pairs import SourceDocument, UnreadableSource
 
-def add_commands(
-    sub: Any, settings: Callable[[], Settings], embedder: Callable[[Settings], Any]
-) -> None:
+
+def add_commands(sub: Any) -> None:
     finetune = sub.add_parser("finetune", help="build an SFT set, train, evaluate, promote a LoRA")
     steps = finetune.add_subparsers(dest="finetune_command", required=True)
 
@@ -27,12 +30,12 @@ def add_commands(
         from app.index.store import open_reader
         from app.pipeline.retrieval import HybridRetriever
 
-        config = settings()
+        config = common.settings()
         reader = open_reader(config)
         try:
-            model = embedder(config)
+            model = common.embedder(config)
             stats = build_dataset(
-                [Path(p) for p in args.paths] or [config.data_dir],
+                read_sources([Path(p) for p in args.paths] or [config.data_dir]),
                 Path(args.out),
                 retriever=HybridRetriever(reader, model, config.retrieval),
                 embedder=model,
@@ -96,7 +99,7 @@ def add_commands(
         from app.finetune.evaluate import evaluate_adapter
         from app.finetune.server import ModelServer
 
-        config = settings()
+        config = common.settings()
         server = ModelServer(config.model)
         try:
             report = evaluate_adapter(
@@ -138,7 +141,7 @@ def add_commands(
         from app.finetune.promote import promote
         from app.finetune.server import ModelServer
 
-        config = settings()
+        config = common.settings()
         server = ModelServer(config.model)
         try:
             result = promote(server, make_engine(config.resolved_database_url), Path(args.adapter))
@@ -168,3 +171,30 @@ def _current_model(settings: Settings) -> str:
         raise AppError(
             "config", f"database not readable ({exc}); run `supportbot db upgrade`"
         ) from exc
+
+
+def read_sources(folders: Sequence[Path]) -> Iterator[SourceDocument | UnreadableSource]:
+    """The documents of the files under `folders` as app/finetune takes them, file by file;
+    a file that cannot be read comes as an `UnreadableSource` (the dataset skips it).
+
+    A generator: the files are read while the dataset is built, as they always were."""
+    from app.finetune.pairs import SourceBlock, SourceDocument, UnreadableSource
+    from ingest.document import SourceError
+    from ingest.pipeline import load_documents
+    from ingest.sources import discover
+
+    for file in discover(list(folders)).files:
+        try:
+            documents = load_documents(file, file.path.read_bytes())
+        except (SourceError, OSError) as exc:
+            yield UnreadableSource(file.source, str(exc))
+            continue
+        for document in documents:
+            yield SourceDocument(
+                source=file.source,
+                title=document.title,
+                doc_type=document.doc_type.value,
+                blocks=tuple(SourceBlock(b.text, b.heading_path) for b in document.blocks),
+                record_id=document.record_id,
+                product=document.product,
+            )

@@ -1,5 +1,8 @@
 """One ingest at a time: `supportbot ingest` holds this lock for its whole run.
 
+It lives with the doors, not in `ingest`: the PostgreSQL lock needs app.db, and ingest may
+import only app.ground and app.index (the import contract in pyproject.toml).
+
 Two ingests writing the same index would each plan from the same stored state and undo each
 other's work. With PostgreSQL the lock is an advisory lock on the database, so ingests on
 different hosts (or containers) exclude each other; with SQLite, whose database is a file under
