@@ -62,6 +62,27 @@ def set_handoff_state(session: Session, conversation: Conversation, state: str) 
     set_committed_value(conversation, "updated_at", now)
 
 
+def conversation_by_id(session: Session, conversation_id: str) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def agent_of(session: Session, agent_id: str) -> Agent | None:
+    return session.get(Agent, agent_id)
+
+
+def new_escalation(
+    session: Session, conversation_id: str, reason: str, now: datetime
+) -> Escalation:
+    """A first escalation of the conversation, queued at `now` (added, not committed)."""
+    escalation = Escalation(
+        conversation_id=conversation_id, state="queued", reason=reason, reasons=[],
+        priority=3, summary="", bot_suggested="", entities=[], sentiment={},
+        times_escalated=1, created_at=now, queued_at=now, updated_at=now,
+    )  # fmt: skip
+    session.add(escalation)
+    return escalation
+
+
 def escalation_of(session: Session, conversation_id: str) -> Escalation | None:
     query = select(Escalation).where(Escalation.conversation_id == conversation_id)
     return session.scalars(query).first()

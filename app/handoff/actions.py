@@ -13,7 +13,7 @@ import uuid
 from sqlalchemy.orm import Session
 
 from app.db import escalations as repo
-from app.db.models import Agent, Escalation, utc_now
+from app.db.models import Escalation, utc_now
 from app.ground.errors import AppError
 from app.handoff.events import escalation_event, message_event
 from app.handoff.machine import Move, next_state
@@ -35,7 +35,7 @@ def take(
     who joined, by `assistant`. Nothing happens when it is theirs already."""
     conversation = repo.lock_conversation(session, conversation_id)
     state = next_state(conversation.status, move)
-    agent = session.get(Agent, agent_id)
+    agent = repo.agent_of(session, agent_id)
     if agent is None or not agent.active:
         raise AppError("not_found", f"no active agent with id {agent_id!r}")
     escalation = require_escalation(session, conversation_id)

@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.db import escalations as repo
-from app.db.models import Conversation, Escalation, Message, utc_now
+from app.db.models import Escalation, utc_now
+from app.db.steps import message_by_id
 from app.handoff import machine
 from app.handoff.brief import BriefTurn, build_brief
 from app.handoff.events import escalation_event, message_event
@@ -27,7 +28,7 @@ from app.live.bus import Event
 
 def bot_may_answer(session: Session, conversation_id: str, sent_at: datetime | None) -> bool:
     """See `Handoff.bot_may_answer`."""
-    conversation = session.get(Conversation, conversation_id)
+    conversation = repo.conversation_by_id(session, conversation_id)
     if conversation is None:
         return True
     if not machine.bot_may_answer(conversation.status):
@@ -46,7 +47,7 @@ def record_customer_turn(
     topic: str | None,
 ) -> list[Event]:
     """Keep the turn's triage with the message; refresh an open escalation's brief."""
-    message = session.get(Message, message_id)
+    message = message_by_id(session=session, message_id=message_id)
     if message is not None:
         extra = {"triage": triage, **({"policy_topic": topic} if topic else {})}
         message.metadata_ = {**(message.metadata_ or {}), **extra}
@@ -75,12 +76,7 @@ def escalate_conversation(
     created = conversation.status == "bot"
     now = utc_now()
     if escalation is None:
-        escalation = Escalation(
-            conversation_id=conversation_id, state="queued", reason=reason, reasons=[],
-            priority=3, summary="", bot_suggested="", entities=[], sentiment={},
-            times_escalated=1, created_at=now, queued_at=now, updated_at=now,
-        )  # fmt: skip
-        session.add(escalation)
+        escalation = repo.new_escalation(session, conversation_id, reason, now)
     elif created:  # reopened after a person had handed it back
         escalation.state, escalation.reason = "queued", reason
         escalation.reasons = []

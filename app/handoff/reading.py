@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.db import escalations as repo
-from app.db.models import Agent, Conversation, Escalation, Message
+from app.db.models import Conversation, Escalation, Message
 from app.ground.errors import AppError
 from app.ground.render import plain
 from app.handoff.brief import effective_priority
@@ -49,7 +49,7 @@ def queue_items(
 
 def conversation_view(session: Session, conversation_id: str) -> ConversationView:
     """The conversation as an agent reads it: transcript, escalation, notes."""
-    conversation = session.get(Conversation, conversation_id)
+    conversation = repo.conversation_by_id(session, conversation_id)
     if conversation is None:
         raise AppError("not_found", f"no conversation with id {conversation_id!r}")
     escalation = repo.escalation_of(session, conversation_id)
@@ -117,7 +117,7 @@ def _queue_item(
 def _escalation_view(session: Session, escalation: Escalation) -> EscalationView:
     assignee = None
     if escalation.assigned_agent_id:
-        assignee = session.get(Agent, escalation.assigned_agent_id)
+        assignee = repo.agent_of(session, escalation.assigned_agent_id)
     return EscalationView(
         id=escalation.id,
         state=escalation.state,
