@@ -159,7 +159,9 @@ def register(subparsers: Any, load_settings: Callable[[], Settings]) -> None:
         if args.shots is not None and args.shots < 1:
             raise AppError("usage", "--shots must be at least 1")
         settings = load_settings()
-        metrics = evaluate_intent_suite(suite, _embedder(settings), shots=args.shots)
+        metrics = evaluate_intent_suite(
+            suite, _embedder(settings), shots=args.shots, max_refused=args.max_refused
+        )
         _print_report(metrics, args.json)
         return 0
 
@@ -168,5 +170,12 @@ def register(subparsers: Any, load_settings: Callable[[], Settings]) -> None:
     )
     intents.add_argument("suite", help="folder with train.jsonl, val.jsonl, test.jsonl")
     intents.add_argument("--shots", type=int, help="learn from the first N examples per intent")
+    intents.add_argument(
+        "--max-refused",
+        type=float,
+        metavar="SHARE",
+        help="out-of-scope threshold: refuse at most this share of val's in-scope messages "
+        "(default: the best val accuracy with out-of-scope counted as a class)",
+    )
     intents.add_argument("--json", action="store_true", help="print the metrics as JSON last")
     intents.set_defaults(func=cmd_eval_intents)

@@ -79,13 +79,17 @@ def latency_ms(texts: Sequence[str], one: Callable[[str], object]) -> list[float
 
 
 def evaluate_intent_suite(
-    suite: Path, embedder: Embedder, *, shots: int | None = None
+    suite: Path,
+    embedder: Embedder,
+    *,
+    shots: int | None = None,
+    max_refused: float | None = None,
 ) -> dict[str, Any]:
     """Train on the suite's train split, threshold on val, every figure on test."""
     train = first_shots(load_intent_file(suite / "train.jsonl"), shots)
     dev = load_intent_file(suite / "val.jsonl")
     test = load_intent_file(suite / "test.jsonl")
-    trained = train_intents(train, embedder, dev=dev)
+    trained = train_intents(train, embedder, dev=dev, max_refused=max_refused)
     head = trained.head
     test_x = embed(embedder, [e.text for e in test], "embedding test messages")
     labels, _top = head.predict_many(test_x)
@@ -104,6 +108,7 @@ def evaluate_intent_suite(
             macro_f1([g or "<oos>" for g in gold], [p or "<oos>" for p in labels]), 4
         ),
         "threshold": round(head.threshold, 4),
+        "max_refused": max_refused,
         "train_seconds": trained.report["seconds"],
         "p50_ms": round(percentile(times, 50), 2),
         "p95_ms": round(percentile(times, 95), 2),

@@ -65,11 +65,28 @@ def best_oos_threshold(
     top: npt.NDArray[np.float32],
     correct: npt.NDArray[np.bool_],
     out_of_scope: npt.NDArray[np.bool_],
+    *,
+    max_refused: float | None = None,
 ) -> float:
-    """The cut on the top probability maximising accuracy with out-of-scope as a class."""
+    """The cut on the top probability for out-of-scope messages, chosen on development data.
+
+    Default: maximise accuracy with out-of-scope as one more class (both mistakes cost the
+    same, at the development split's share of out-of-scope). With `max_refused`, an explicit
+    operating point instead: the highest cut that turns away at most that share of the
+    in-scope messages (counted among those the head gets right), so more out-of-scope is
+    caught at a stated price in refused real requests.
+    """
+    in_scope = ~out_of_scope
+    right_before = int(np.sum(correct & in_scope))
+    allowed = (max_refused or 0.0) * int(np.sum(in_scope))
     best_cut, best_right = 0.0, -1
     for cut in np.unique(top):
-        right = int(np.sum(correct & (top >= cut)) + np.sum(out_of_scope & (top < cut)))
+        kept = int(np.sum(correct & in_scope & (top >= cut)))
+        if max_refused is not None:
+            if right_before - kept <= allowed:
+                best_cut = float(cut)
+            continue
+        right = kept + int(np.sum(out_of_scope & (top < cut)))
         if right > best_right:
             best_cut, best_right = float(cut), right
     return best_cut
@@ -135,6 +152,7 @@ def train_intents(
     dev: Sequence[IntentExample] = (),
     routes: dict[str, str] | None = None,
     vectors: tuple[Vectors, Vectors] | None = None,
+    max_refused: float | None = None,
 ) -> TrainedHead:
     """Intent head from in-scope examples; OOS threshold chosen on `dev` if it has OOS.
 
@@ -162,15 +180,17 @@ def train_intents(
         top = probs.max(axis=1)
         guessed = np.array(head.labels)[probs.argmax(axis=1)]
         correct = np.array([g == e.intent for g, e in zip(guessed, dev, strict=True)])
-        head.threshold = best_oos_threshold(top, correct, out_of_scope)
-    report.update(
-        train=len(train),
-        dev=len(dev),
-        intents=len(head.labels),
-        threshold=round(head.threshold, 4),
-        seconds=round(time.perf_counter() - started, 2),
-    )
-    trained = TrainedHead("intent", head, report, routes=dict(routes or {}))
+        head.threshold = best_oos_threshold(top, correct, out_of_scope, max_refused=max_refused)
+    summary: dict[str, Any] = {
+        **report,
+        "train": len(train),
+        "dev": len(dev),
+        "intents": len(head.labels),
+        "threshold": round(head.threshold, 4),
+        "max_refused": max_refused,
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    trained = TrainedHead("intent", head, summary, routes=dict(routes or {}))
     trained.texts, trained.labels = texts, labels
     return trained
 

@@ -168,6 +168,9 @@ def test_thresholds_chosen_on_held_out_scores() -> None:
     correct = np.array([True, True, False, False])
     oos = np.array([False, False, True, True])
     assert best_oos_threshold(top, correct, oos) == pytest.approx(0.8)
+    # An explicit operating point: refusing half the in-scope messages is allowed.
+    assert best_oos_threshold(top, correct, oos, max_refused=0.5) == pytest.approx(0.9)
+    assert best_oos_threshold(top, correct, oos, max_refused=0.0) == pytest.approx(0.8)
 
 
 def test_split_is_stable_and_shares_are_close() -> None:
