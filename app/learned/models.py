@@ -9,6 +9,7 @@ with its route (None and the fallback route when out of scope), with an explanat
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ from app.learned.store import ModelStore, StoredModel, fingerprint
 from app.learned.training import TrainedHead
 
 TASKS = ("complaint", "sentiment", "intent")
+
+log = logging.getLogger(__name__)
 
 
 def save_trained(home: Path, trained: TrainedHead, extra: dict[str, Any] | None = None) -> str:
@@ -80,7 +83,11 @@ class Assessment:
 
 
 class LearnedTriage:
-    """Whichever of the three models are stored, loaded once; `assess` is thread-safe."""
+    """Whichever of the three models are stored, loaded once; `assess` is thread-safe.
+
+    A task whose current model is broken is served by its previous version; one with no
+    loadable version is absent (its fields are None) and `problems` says which file is bad.
+    """
 
     def __init__(self, home: Path, embedder: Embedder) -> None:
         self.embedder = embedder
@@ -91,8 +98,15 @@ class LearnedTriage:
             store = ModelStore(home, task)
             if store.current_version() is None:
                 continue
-            model = store.load_serving()  # raises only if no version of this task loads
-            self.heads[task] = head_from_stored(model)
+            try:
+                model = store.load_serving()  # the previous version if current is broken
+                self.heads[task] = head_from_stored(model)
+            except AppError as problem:
+                # No version of this task loads: leave it out, so the caller's rules decide
+                # it, and say why (the message names the broken file).
+                log.error("%s model not loaded: %s", task, problem.message)
+                self.problems[task] = problem.message
+                continue
             self.manifests[task] = model.manifest
             if model.fallback_reason:
                 self.problems[task] = model.fallback_reason

@@ -233,10 +233,15 @@ def test_trained_heads_are_stored_and_assess(tmp_path: Path) -> None:
     calm = triage.assess("how do i reset wifi")
     assert calm.complaint is False and calm.intent == "how_to" and calm.route == "answer"
     assert triage.assess("invoice charged twice").route == "queue:billing"
-    manifest = json.loads(
-        next((tmp_path / "models" / "complaint").glob("*/manifest.json")).read_text()
-    )
+    manifest_path = next((tmp_path / "models" / "complaint").glob("*/manifest.json"))
+    manifest = json.loads(manifest_path.read_text())
     assert manifest["data_fingerprint"] and manifest["report"]["train"] > 0
+    # The only complaint version broken: complaint is left to the rules, the others serve.
+    manifest_path.write_text("{not json")
+    degraded = LearnedTriage(tmp_path, embedder)  # type: ignore[arg-type]
+    assert "manifest.json" in degraded.problems["complaint"]
+    result = degraded.assess("awful terrible service refund")
+    assert result.complaint is None and result.sentiment == "negative"
 
 
 # ---- the commands' parser ------------------------------------------------------------------
