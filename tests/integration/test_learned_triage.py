@@ -4,14 +4,13 @@ JSON on a small slice of CLINC150 (skipped where ../shared is absent)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.doors import cli_triage
+from app.doors.cli import build_parser, common
 from app.ground.config import Settings
 from app.ground.embedding import SentenceTransformerEmbedder
 from app.learned.models import LearnedTriage
@@ -26,10 +25,9 @@ def _run(
     monkeypatch: pytest.MonkeyPatch,
     argv: list[str],
 ) -> int:
-    monkeypatch.setattr(cli_triage, "_embedder", lambda _settings: embedder)
-    parser = argparse.ArgumentParser(prog="supportbot")
-    cli_triage.register(parser.add_subparsers(dest="command", required=True), lambda: settings)
-    args = parser.parse_args(argv)
+    monkeypatch.setattr(common, "embedder", lambda _settings: embedder)
+    monkeypatch.setattr(common, "settings", lambda: settings)
+    args = build_parser().parse_args(argv)
     code: int = args.func(args)
     return code
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -11,8 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.doors.cli_triage import register
-from app.ground.config import Settings
+from app.doors.cli import build_parser
 from app.ground.errors import AppError
 from app.learned.heads import train_head
 from app.learned.intents import load_taxonomy
@@ -247,14 +245,8 @@ def test_trained_heads_are_stored_and_assess(tmp_path: Path) -> None:
 # ---- the commands' parser ------------------------------------------------------------------
 
 
-def _parser(settings: Settings) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="supportbot")
-    register(parser.add_subparsers(dest="command", required=True), lambda: settings)
-    return parser
-
-
-def test_register_adds_the_commands(settings: Settings, tmp_path: Path) -> None:
-    parser = _parser(settings)
+def test_the_cli_has_the_triage_commands(tmp_path: Path) -> None:
+    parser = build_parser()
     args = parser.parse_args(["eval-intents", "suite", "--shots", "10", "--json"])
     assert args.shots == 10 and args.json and callable(args.func)
     args = parser.parse_args(["triage", "train", "--complaints", "c.jsonl"])

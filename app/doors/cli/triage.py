@@ -1,9 +1,9 @@
 """`supportbot triage train | eval` and `supportbot eval-intents`: the learned triage's commands.
 
-`register(subparsers, load_settings)` adds them to the main parser (app/doors/cli.py), which
-passes in how it reads settings; the embedder is built here from those settings, once per
-command. Training writes versioned models under `$SUPPORTBOT_HOME/models/`; the evaluations
-print their figures and, with `--json`, one JSON object as the last line.
+`add_commands(sub)` adds them to the main parser (app/doors/cli/__init__.py); settings and the
+embedder come from app/doors/cli/common.py, as for the other groups. Training writes versioned
+models under `$SUPPORTBOT_HOME/models/`; the evaluations print their figures and, with
+`--json`, one JSON object as the last line.
 """
 
 from __future__ import annotations
@@ -11,24 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.doors.cli import common
 from app.ground.config import Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
 
-DEFAULT_COMPLAINTS = Path(__file__).resolve().parents[1] / "learned" / "defaults"
+DEFAULT_COMPLAINTS = Path(__file__).resolve().parents[2] / "learned" / "defaults"
 DEFAULT_COMPLAINTS = DEFAULT_COMPLAINTS / "complaint_examples.jsonl"
-
-
-def _embedder(settings: Settings) -> Embedder:
-    from app.ground.embedding import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder(
-        settings.embedding_model_path, batch_size=settings.ingest.embed_batch_size
-    )
 
 
 def _print_report(metrics: dict[str, Any], as_json: bool) -> None:
@@ -107,16 +99,16 @@ def evaluate_learned_complaints(
     }
 
 
-def register(subparsers: Any, load_settings: Callable[[], Settings]) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add `triage train`, `triage eval` and `eval-intents` to the main parser."""
     triage = subparsers.add_parser("triage", help="train and score the learned triage models")
     steps = triage.add_subparsers(dest="triage_command", required=True)
 
     def cmd_train(args: argparse.Namespace) -> int:
-        settings = load_settings()
+        settings = common.settings()
         results = train_models(
             settings,
-            _embedder(settings),
+            common.embedder(settings),
             complaints=Path(args.complaints) if args.complaints else None,
             intents=Path(args.intents) if args.intents else None,
         )
@@ -139,8 +131,8 @@ def register(subparsers: Any, load_settings: Callable[[], Settings]) -> None:
     train.set_defaults(func=cmd_train)
 
     def cmd_eval(args: argparse.Namespace) -> int:
-        settings = load_settings()
-        metrics = evaluate_learned_complaints(settings, _embedder(settings), Path(args.file))
+        settings = common.settings()
+        metrics = evaluate_learned_complaints(settings, common.embedder(settings), Path(args.file))
         _print_report(metrics, args.json)
         return 0
 
@@ -158,9 +150,9 @@ def register(subparsers: Any, load_settings: Callable[[], Settings]) -> None:
                 raise AppError("usage", f"{suite}: not an intent suite (no {name})")
         if args.shots is not None and args.shots < 1:
             raise AppError("usage", "--shots must be at least 1")
-        settings = load_settings()
+        settings = common.settings()
         metrics = evaluate_intent_suite(
-            suite, _embedder(settings), shots=args.shots, max_refused=args.max_refused
+            suite, common.embedder(settings), shots=args.shots, max_refused=args.max_refused
         )
         _print_report(metrics, args.json)
         return 0
