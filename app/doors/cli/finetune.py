@@ -21,38 +21,107 @@ if TYPE_CHECKING:
     from app.finetune.pairs import SourceDocument, UnreadableSource
 
 
+def cmd_dataset(args: argparse.Namespace) -> int:
+    from app.finetune.dataset import build_dataset
+    from app.index.store import open_reader
+    from app.pipeline.retrieval import HybridRetriever
+
+    config = common.settings()
+    reader = open_reader(config)
+    try:
+        model = common.embedder(config)
+        stats = build_dataset(
+            read_sources([Path(p) for p in args.paths] or [config.data_dir]),
+            Path(args.out),
+            retriever=HybridRetriever(reader, model, config.retrieval),
+            embedder=model,
+            passages=args.passages or config.answer.passages,
+            other_product_weight=config.answer.other_product_weight,
+            validation_share=args.validation_share,
+        )
+    finally:
+        reader.close()
+    report = stats.to_json()
+    print(
+        f"{report['train']} training and {report['validation']} validation examples "
+        f"({report['abstain_examples']} teach abstaining, {report['near_duplicates_removed']} "
+        f"near-duplicates removed, {report['skipped']} sources skipped) -> {args.out}"
+    )
+    print(json.dumps(report))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from app.finetune.train import TrainOptions, train_adapter
+
+    options = TrainOptions(
+        steps=args.steps,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        rank=args.rank,
+        alpha=args.rank * 2,
+        max_length=args.max_length,
+    )
+    report = train_adapter(Path(args.dataset), Path(args.base), Path(args.out), options)
+    print(
+        f"adapter -> {args.out}: {report['steps']} steps on {report['examples']} examples "
+        f"in {report['seconds']} s; train loss {report['train_loss_first']} -> "
+        f"{report['train_loss_last']}, validation loss {report['validation_loss_before']} "
+        f"-> {report['validation_loss_after']}"
+    )
+    print(json.dumps(report))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from app.finetune.evaluate import evaluate_adapter
+    from app.finetune.server import ModelServer
+
+    config = common.settings()
+    server = ModelServer(config.model)
+    try:
+        report = evaluate_adapter(
+            server,
+            Path(args.dataset),
+            Path(args.adapter),
+            base_model=args.base_model,
+            current_model=_current_model(config),
+            candidate_prefix=args.name,
+            server_path=args.server_path,
+            max_tokens=args.max_tokens,
+            limit=args.limit,
+        )
+    finally:
+        server.close()
+    for role, scores in report["models"].items():
+        print(
+            f"{role:9} {scores['model']:28} score {scores['score']:.3f}  ROUGE-L "
+            f"{scores['rouge_l']:.3f}  valid citations {scores['citation_validity']:.3f}  "
+            f"abstention {scores['abstention_accuracy']:.3f}"
+        )
+    print(json.dumps(report))
+    return 0
+
+
+def cmd_promote(args: argparse.Namespace) -> int:
+    from app.db.engine import make_engine
+    from app.finetune.promote import promote
+    from app.finetune.server import ModelServer
+
+    config = common.settings()
+    server = ModelServer(config.model)
+    try:
+        result = promote(server, make_engine(config.resolved_database_url), Path(args.adapter))
+    finally:
+        server.close()
+    print(f"promoted {result['promoted']} (replacing {result['replaced']})")
+    print(json.dumps(result))
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     finetune = sub.add_parser("finetune", help="build an SFT set, train, evaluate, promote a LoRA")
     steps = finetune.add_subparsers(dest="finetune_command", required=True)
-
-    def cmd_dataset(args: argparse.Namespace) -> int:
-        from app.finetune.dataset import build_dataset
-        from app.index.store import open_reader
-        from app.pipeline.retrieval import HybridRetriever
-
-        config = common.settings()
-        reader = open_reader(config)
-        try:
-            model = common.embedder(config)
-            stats = build_dataset(
-                read_sources([Path(p) for p in args.paths] or [config.data_dir]),
-                Path(args.out),
-                retriever=HybridRetriever(reader, model, config.retrieval),
-                embedder=model,
-                passages=args.passages or config.answer.passages,
-                other_product_weight=config.answer.other_product_weight,
-                validation_share=args.validation_share,
-            )
-        finally:
-            reader.close()
-        report = stats.to_json()
-        print(
-            f"{report['train']} training and {report['validation']} validation examples "
-            f"({report['abstain_examples']} teach abstaining, {report['near_duplicates_removed']} "
-            f"near-duplicates removed, {report['skipped']} sources skipped) -> {args.out}"
-        )
-        print(json.dumps(report))
-        return 0
 
     dataset = steps.add_parser("dataset", help="chat-format SFT set from tickets and KB articles")
     dataset.add_argument("paths", nargs="*", help="source folders (default: data/)")
@@ -62,27 +131,6 @@ def add_commands(sub: Any) -> None:
     )
     dataset.add_argument("--validation-share", type=float, default=0.15)
     dataset.set_defaults(func=cmd_dataset)
-
-    def cmd_train(args: argparse.Namespace) -> int:
-        from app.finetune.train import TrainOptions, train_adapter
-
-        options = TrainOptions(
-            steps=args.steps,
-            epochs=args.epochs,
-            learning_rate=args.learning_rate,
-            rank=args.rank,
-            alpha=args.rank * 2,
-            max_length=args.max_length,
-        )
-        report = train_adapter(Path(args.dataset), Path(args.base), Path(args.out), options)
-        print(
-            f"adapter -> {args.out}: {report['steps']} steps on {report['examples']} examples "
-            f"in {report['seconds']} s; train loss {report['train_loss_first']} -> "
-            f"{report['train_loss_last']}, validation loss {report['validation_loss_before']} "
-            f"-> {report['validation_loss_after']}"
-        )
-        print(json.dumps(report))
-        return 0
 
     train = steps.add_parser("train", help="train a LoRA adapter (peft) on the SFT set")
     train.add_argument("--dataset", required=True, help="folder written by `finetune dataset`")
@@ -95,35 +143,6 @@ def add_commands(sub: Any) -> None:
     train.add_argument("--max-length", type=int, default=1024, help="longest example, in tokens")
     train.set_defaults(func=cmd_train)
 
-    def cmd_eval(args: argparse.Namespace) -> int:
-        from app.finetune.evaluate import evaluate_adapter
-        from app.finetune.server import ModelServer
-
-        config = common.settings()
-        server = ModelServer(config.model)
-        try:
-            report = evaluate_adapter(
-                server,
-                Path(args.dataset),
-                Path(args.adapter),
-                base_model=args.base_model,
-                current_model=_current_model(config),
-                candidate_prefix=args.name,
-                server_path=args.server_path,
-                max_tokens=args.max_tokens,
-                limit=args.limit,
-            )
-        finally:
-            server.close()
-        for role, scores in report["models"].items():
-            print(
-                f"{role:9} {scores['model']:28} score {scores['score']:.3f}  ROUGE-L "
-                f"{scores['rouge_l']:.3f}  valid citations {scores['citation_validity']:.3f}  "
-                f"abstention {scores['abstention_accuracy']:.3f}"
-            )
-        print(json.dumps(report))
-        return 0
-
     evaluate = steps.add_parser("eval", help="compare base, current and adapter on held-out data")
     evaluate.add_argument("--dataset", required=True)
     evaluate.add_argument("--adapter", required=True)
@@ -135,21 +154,6 @@ def add_commands(sub: Any) -> None:
     evaluate.add_argument("--max-tokens", type=int, default=200)
     evaluate.add_argument("--limit", type=int, help="evaluate on the first N validation examples")
     evaluate.set_defaults(func=cmd_eval)
-
-    def cmd_promote(args: argparse.Namespace) -> int:
-        from app.db.engine import make_engine
-        from app.finetune.promote import promote
-        from app.finetune.server import ModelServer
-
-        config = common.settings()
-        server = ModelServer(config.model)
-        try:
-            result = promote(server, make_engine(config.resolved_database_url), Path(args.adapter))
-        finally:
-            server.close()
-        print(f"promoted {result['promoted']} (replacing {result['replaced']})")
-        print(json.dumps(result))
-        return 0
 
     promote_cmd = steps.add_parser("promote", help="serve an evaluated adapter, unless worse")
     promote_cmd.add_argument("--adapter", required=True)

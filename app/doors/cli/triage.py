@@ -99,24 +99,49 @@ def evaluate_learned_complaints(
     }
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    settings = common.settings()
+    results = train_models(
+        settings,
+        common.embedder(settings),
+        complaints=Path(args.complaints) if args.complaints else None,
+        intents=Path(args.intents) if args.intents else None,
+    )
+    for task, report in results.items():
+        print(f"{task}: version {report['version']} ({report.get('train')} examples)")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    settings = common.settings()
+    metrics = evaluate_learned_complaints(settings, common.embedder(settings), Path(args.file))
+    _print_report(metrics, args.json)
+    return 0
+
+
+def cmd_eval_intents(args: argparse.Namespace) -> int:
+    from app.learned.evaluate import evaluate_intent_suite
+
+    suite = Path(args.suite)
+    for name in ("train.jsonl", "val.jsonl", "test.jsonl"):
+        if not (suite / name).is_file():
+            raise AppError("usage", f"{suite}: not an intent suite (no {name})")
+    if args.shots is not None and args.shots < 1:
+        raise AppError("usage", "--shots must be at least 1")
+    settings = common.settings()
+    metrics = evaluate_intent_suite(
+        suite, common.embedder(settings), shots=args.shots, max_refused=args.max_refused
+    )
+    _print_report(metrics, args.json)
+    return 0
+
+
 def add_commands(subparsers: Any) -> None:
     """Add `triage train`, `triage eval` and `eval-intents` to the main parser."""
     triage = subparsers.add_parser("triage", help="train and score the learned triage models")
     steps = triage.add_subparsers(dest="triage_command", required=True)
-
-    def cmd_train(args: argparse.Namespace) -> int:
-        settings = common.settings()
-        results = train_models(
-            settings,
-            common.embedder(settings),
-            complaints=Path(args.complaints) if args.complaints else None,
-            intents=Path(args.intents) if args.intents else None,
-        )
-        for task, report in results.items():
-            print(f"{task}: version {report['version']} ({report.get('train')} examples)")
-        if args.json:
-            print(json.dumps(results))
-        return 0
 
     train = steps.add_parser("train", help="train complaint, sentiment and intent models")
     train.add_argument(
@@ -130,32 +155,10 @@ def add_commands(subparsers: Any) -> None:
     train.add_argument("--json", action="store_true", help="print the reports as JSON last")
     train.set_defaults(func=cmd_train)
 
-    def cmd_eval(args: argparse.Namespace) -> int:
-        settings = common.settings()
-        metrics = evaluate_learned_complaints(settings, common.embedder(settings), Path(args.file))
-        _print_report(metrics, args.json)
-        return 0
-
     evaluate = steps.add_parser("eval", help="score the stored complaint model on a suite")
     evaluate.add_argument("file", help="complaint suite: one JSON message a line")
     evaluate.add_argument("--json", action="store_true", help="print the metrics as JSON last")
     evaluate.set_defaults(func=cmd_eval)
-
-    def cmd_eval_intents(args: argparse.Namespace) -> int:
-        from app.learned.evaluate import evaluate_intent_suite
-
-        suite = Path(args.suite)
-        for name in ("train.jsonl", "val.jsonl", "test.jsonl"):
-            if not (suite / name).is_file():
-                raise AppError("usage", f"{suite}: not an intent suite (no {name})")
-        if args.shots is not None and args.shots < 1:
-            raise AppError("usage", "--shots must be at least 1")
-        settings = common.settings()
-        metrics = evaluate_intent_suite(
-            suite, common.embedder(settings), shots=args.shots, max_refused=args.max_refused
-        )
-        _print_report(metrics, args.json)
-        return 0
 
     intents = subparsers.add_parser(
         "eval-intents", help="train on an intent suite, threshold on val, score on test"
