@@ -1,15 +1,17 @@
 """The live events' log: each conversation's events numbered 1, 2, 3... and kept for a day.
 
-Live events (app/live) say "look now" to every app process. The handoff appends them here in
-the transaction that made the change they announce, so the number is given under the
-conversation's row lock: numbers commit in order, and a listener that sees 7 after 5 knows
-that 6 is already stored. What this module answers:
+Live events (app/live) say "look now" to every app process. The handoff appends them here at
+the end of the transaction that made the change they announce. The number comes from the
+conversation's counter row (`sb_live_counters`), incremented as the transaction's last
+statement: its row lock is held only from there to the commit, so two transactions that
+number events of one conversation commit in the order of their numbers (a listener that sees
+7 after 5 knows that 6 is already stored), and since no transaction waits on another lock
+after taking it, numbering adds no deadlock. What this module answers:
 
-- `append` numbers and keeps a transaction's events (the caller holds the conversation's
-  lock from the start of its transaction, see `lock_for_events`).
+- `append` numbers and keeps a transaction's events.
 - `since` / `between`: what a reconnecting listener, or one that saw a gap, missed.
-- `unpublished_about_message` / `mark_published`: a publish that never succeeded is redone
-  when the agent resubmits the same reply (same client id).
+- `unpublished_about_message` / `mark_published`: a reply whose publish never succeeded is
+  published again when the agent resubmits it (same client id).
 - `LiveEventLog`: the async reads above for app/live's bus (its `EventLog` protocol).
 """
 
@@ -19,71 +21,67 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.db.engine import in_thread_transaction
-from app.db.models import Conversation, LiveEvent, utc_now
+from app.db.models import LiveCounter, LiveEvent, utc_now
 
 Event = dict[str, Any]
 
 KEEP = timedelta(days=1)  # replay needs minutes; a day leaves room for a long outage
 
 
-def lock_for_events(session: Session, conversation_id: str) -> None:
-    """Take the conversation's row lock that numbering its events needs. Called first in a
-    transaction, so that every transaction that announces something about a conversation
-    takes its locks in the same order (conversation first) and none waits on another's.
-    SQLite ignores FOR UPDATE: a no-op write there takes its database write lock at once."""
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(id=Conversation.id)
+def _take_numbers(session: Session, conversation_id: str, count: int) -> int:
+    """Reserve `count` numbers for the conversation; returns the first. Locks its counter row
+    until the commit: call it last."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = (
+        insert(LiveCounter)
+        .values(conversation_id=conversation_id, last_seq=count)
+        .on_conflict_do_update(
+            index_elements=[LiveCounter.conversation_id],
+            set_={"last_seq": LiveCounter.last_seq + count},
         )
-        return
-    session.execute(
-        select(Conversation.id).where(Conversation.id == conversation_id).with_for_update()
+        .returning(LiveCounter.last_seq)
     )
+    last = session.execute(upsert).scalar_one()
+    return int(last) - count + 1
 
 
 def append(session: Session, events: Sequence[Event]) -> list[Event]:
-    """Number `events` per conversation (the next `seq` after the last stored) and keep them;
-    returns them with their `seq`. Events that name no conversation, and events numbered
-    already (read back from the log to be published again), are returned as they are. The
-    caller holds each conversation's lock (`lock_for_events`)."""
-    numbered: list[Event] = []
-    next_seq: dict[str, int] = {}
-    now = utc_now()
-    for event in events:
+    """Number `events` per conversation and keep them; returns them with their `seq`. Call it
+    last in the transaction (see the module docstring). Events that name no conversation,
+    and events numbered already (read back from the log to be published again), are
+    returned as they are."""
+    session.flush()  # the transaction's own writes (and their row locks) come first
+    fresh: dict[str, list[int]] = {}  # conversation -> positions in `events` to number
+    for position, event in enumerate(events):
         conversation_id = event.get("conversation_id")
-        if not isinstance(conversation_id, str) or "seq" in event:
-            numbered.append(event)
-            continue
-        if conversation_id not in next_seq:
-            last = session.scalar(
-                select(func.max(LiveEvent.seq)).where(LiveEvent.conversation_id == conversation_id)
+        if isinstance(conversation_id, str) and "seq" not in event:
+            fresh.setdefault(conversation_id, []).append(position)
+    numbered = list(events)
+    now = utc_now()
+    for conversation_id, positions in fresh.items():
+        session.execute(
+            delete(LiveEvent).where(
+                LiveEvent.conversation_id == conversation_id, LiveEvent.created_at < now - KEEP
             )
-            next_seq[conversation_id] = (last or 0) + 1
-            session.execute(
-                delete(LiveEvent).where(
-                    LiveEvent.conversation_id == conversation_id,
-                    LiveEvent.created_at < now - KEEP,
-                    LiveEvent.seq < next_seq[conversation_id] - 1,  # the last number stays
+        )
+        first = _take_numbers(session, conversation_id, len(positions))
+        for seq, position in enumerate(positions, start=first):
+            event = {**events[position], "seq": seq}
+            message_id = event.get("message_id")
+            session.add(
+                LiveEvent(
+                    conversation_id=conversation_id, seq=seq, kind=str(event.get("kind", "")),
+                    message_id=message_id if isinstance(message_id, str) else None,
+                    payload=event, created_at=now,
                 )
-            )
-        seq = next_seq[conversation_id]
-        next_seq[conversation_id] = seq + 1
-        event = {**event, "seq": seq}
-        message_id = event.get("message_id")
-        session.add(
-            LiveEvent(
-                conversation_id=conversation_id, seq=seq, kind=str(event.get("kind", "")),
-                message_id=message_id if isinstance(message_id, str) else None,
-                payload=event, created_at=now,
-            )
-        )  # fmt: skip
-        numbered.append(event)
+            )  # fmt: skip
+            numbered[position] = event
     session.flush()
     return numbered
 

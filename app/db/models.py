@@ -365,11 +365,22 @@ class RoutingRecord(Base):
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
+class LiveCounter(Base):
+    """The last number given to a conversation's live events (app/db/live_events.py). A row
+    of its own, not a column of the conversation: it is locked only at the very end of a
+    transaction, so numbering never waits on, nor holds up, the conversation's row."""
+
+    __tablename__ = "sb_live_counters"
+
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
 class LiveEvent(Base):
     """A live event about a conversation, numbered and kept for a while after it was published
     (app/live): a process whose listener reconnected, or that sees a gap in a conversation's
-    numbers, reads here what it missed. `published_at` stays empty until a publish succeeded,
-    so a resubmitted reply can publish again what never went out."""
+    numbers, reads here what it missed. `published_at` stays empty until a publish of a reply
+    succeeded, so a resubmitted reply can publish again what never went out."""
 
     __tablename__ = "sb_live_events"
 

@@ -7,10 +7,10 @@ customer who reconnects reads the same rows. State changes go through `app.hando
 see README.md in this folder for the whole picture.
 
 Publishing is at least once and in order per conversation: the events are numbered and kept
-in the event log in the transaction that made the change (app/db/live_events.py; the
-conversation's row is locked first, so numbers commit in order), then handed to a `Relay`
-(app/live/relay.py) that retries a failed publish in the background; a resubmitted reply
-publishes again whatever of it never went out. Listeners drop numbers they have seen.
+in the event log at the end of the transaction that made the change (app/db/live_events.py;
+numbers commit in order), then handed to a `Relay` (app/live/relay.py) that retries a failed
+publish in the background; a resubmitted reply publishes again whatever of it never went
+out. Listeners drop numbers they have seen.
 
 This class is the one door: it owns the transactions and the publishing. The work inside a
 transaction lives by side: `escalate.py` (the chat's: escalating, keeping a turn's triage),
@@ -20,7 +20,7 @@ console's reads); `notices.py` words what the customer is told, `events.py` the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -69,7 +69,7 @@ class Handoff:
         self._console = console or ConsoleSettings()
         self._assistant = assistant_name
         # `self.bus` is read at each publish: tests swap in a recording bus.
-        self._relay = Relay(lambda event: self.bus.publish(event), self._mark_published)
+        self._relay = Relay(lambda event: self.bus.publish(event))
 
     async def aclose(self) -> None:
         """Stop retrying failed publishes (listeners find those events in the log)."""
@@ -81,30 +81,32 @@ class Handoff:
         return await in_thread_transaction(self._engine, work)
 
     async def _run_announcing(
-        self, conversation_id: str, work: Callable[[Session], tuple[T, Sequence[Event]]]
+        self,
+        work: Callable[[Session], tuple[T, Sequence[Event]]],
+        on_published: Callable[[Sequence[Event]], Awaitable[None]] | None = None,
     ) -> T:
         """Run `work` (what it did, and the events announcing it) in one transaction that
-        first locks the conversation and ends by numbering and logging the events; publish
-        them after the commit."""
+        ends by numbering and logging the events; publish them after the commit."""
 
         def announcing(session: Session) -> tuple[T, list[Event]]:
-            live_events.lock_for_events(session, conversation_id)
             result, events = work(session)
             return result, live_events.append(session, events)
 
         result, events = await self._run(announcing)
-        await self._relay.send(events)
+        await self._relay.send(events, on_published)
         return result
 
     async def _announce(
-        self, conversation_id: str, work: Callable[[Session], Sequence[Event]]
+        self,
+        work: Callable[[Session], Sequence[Event]],
+        on_published: Callable[[Sequence[Event]], Awaitable[None]] | None = None,
     ) -> None:
         """`_run_announcing` for work that returns only its events."""
-        await self._run_announcing(conversation_id, lambda session: (None, work(session)))
+        await self._run_announcing(lambda session: (None, work(session)), on_published)
 
     async def _mark_published(self, events: Sequence[Event]) -> None:
-        if any("seq" in event for event in events):
-            await self._run(lambda session: live_events.mark_published(session, events))
+        """A reply's events went out: a resubmit of it need not publish them again."""
+        await self._run(lambda session: live_events.mark_published(session, events))
 
     # --- the chat's side ----------------------------------------------------------------
 
@@ -125,14 +127,13 @@ class Handoff:
             escalate.record_customer_turn,
             conversation_id=conversation_id, message_id=message_id, triage=triage, topic=topic,
         )  # fmt: skip
-        await self._announce(conversation_id, work)
+        await self._announce(work)
 
     async def customer_message_arrived(self, conversation_id: str, message_id: str) -> None:
         """Tell the console at once that a customer message is stored, before its triage
         (seconds under load): `record_customer_turn` announces it again with the triage."""
         await self._announce(
-            conversation_id,
-            lambda _session: [message_event(conversation_id, message_id, "customer")],
+            lambda _session: [message_event(conversation_id, message_id, "customer")]
         )
 
     async def failures(self, conversation_id: str) -> int:
@@ -151,9 +152,9 @@ class Handoff:
             expected_wait=self._settings.expected_wait, assistant=self._assistant,
         )  # fmt: skip
         try:
-            return await self._run_announcing(conversation_id, work)
+            return await self._run_announcing(work)
         except IntegrityError:  # escalated at the same moment by another turn: now it exists
-            return await self._run_announcing(conversation_id, work)
+            return await self._run_announcing(work)
 
     # --- the console's side -------------------------------------------------------------
 
@@ -221,7 +222,7 @@ class Handoff:
             # the process stopped before a retry worked), numbered as it was then.
             return live_events.unpublished_about_message(session, conversation_id, message_id)
 
-        await self._announce(conversation_id, work)
+        await self._announce(work, self._mark_published)
         return message_id
 
     async def add_note(self, actor: Actor, conversation_id: str, text: str) -> None:
@@ -233,7 +234,7 @@ class Handoff:
             store(session)
             return [{"kind": "note", "conversation_id": conversation_id}]
 
-        await self._announce(conversation_id, work)
+        await self._announce(work)
 
     async def audit_log(
         self, *, limit: int = 200, conversation_id: str | None = None
@@ -269,11 +270,11 @@ class Handoff:
             actor=actor, conversation_id=conversation_id, agent_id=agent_id, move=move,
             assistant=self._assistant,
         )  # fmt: skip
-        await self._announce(conversation_id, work)
+        await self._announce(work)
 
     async def _give_up(self, actor: Actor, conversation_id: str, move: Move) -> None:
         work = partial(
             actions.give_up,
             actor=actor, conversation_id=conversation_id, move=move, assistant=self._assistant,
         )  # fmt: skip
-        await self._announce(conversation_id, work)
+        await self._announce(work)

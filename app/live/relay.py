@@ -6,8 +6,9 @@ told: the customer would miss the agent's reply until a reload. `Relay.send` pub
 transaction's events in order; when a publish fails it keeps them, and those sent after,
 in a backlog that a background task retries with a growing pause until the bus takes them.
 Publishing twice is harmless: listeners drop a conversation's number they have seen
-(app/live/sequence.py). After a batch went out, `on_published` is told (the handoff marks
-the events published, so a resubmitted reply publishes again only what never went out).
+(app/live/sequence.py). A caller that must know when a batch went out passes `on_published`
+(the handoff marks a reply's events published, so a resubmitted reply publishes again only
+what never went out).
 """
 
 from __future__ import annotations
@@ -24,48 +25,44 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[Event], Awaitable[None]]
 Published = Callable[[Sequence[Event]], Awaitable[None]]
+_Batch = tuple[list[Event], Published | None]
 
 
 class Relay:
-    """`Relay(publish, on_published)`; `await relay.send(events)`; `await relay.aclose()`."""
+    """`Relay(publish)`; `await relay.send(events, on_published)`; `await relay.aclose()`."""
 
     def __init__(
-        self,
-        publish: Publish,
-        on_published: Published | None = None,
-        *,
-        first_pause_s: float = 0.05,
-        max_pause_s: float = 2.0,
+        self, publish: Publish, *, first_pause_s: float = 0.05, max_pause_s: float = 2.0
     ) -> None:
         self._publish = publish
-        self._on_published = on_published
         self._first_pause_s = first_pause_s
         self._max_pause_s = max_pause_s
-        self._backlog: deque[list[Event]] = deque()
+        self._backlog: deque[_Batch] = deque()
         self._retrying: asyncio.Task[None] | None = None
 
     @property
     def pending(self) -> int:
         """Events waiting for a retry."""
-        return sum(len(batch) for batch in self._backlog)
+        return sum(len(batch) for batch, _ in self._backlog)
 
-    async def send(self, events: Sequence[Event]) -> None:
+    async def send(self, events: Sequence[Event], on_published: Published | None = None) -> None:
         """Publish `events` in order now, or (after a failure, or behind earlier failures)
-        in the background. Never raises for a failed publish."""
+        in the background; then await `on_published(events)`, if given. Never raises for a
+        failed publish."""
         batch = list(events)
         if not batch:
             return
         if self._backlog:  # earlier events wait for a retry: keep the order
-            self._backlog.append(batch)
+            self._backlog.append((batch, on_published))
             return
         try:
             await self._publish_all(batch)
         except Exception as exc:
             log.warning("live: publishing failed (%s); retrying in the background", exc)
-            self._backlog.append(batch)
+            self._backlog.append((batch, on_published))
             self._retrying = asyncio.create_task(self._retry(), name="supportbot-live-retry")
             return
-        await self._published(batch)
+        await _published(batch, on_published)
 
     async def aclose(self) -> None:
         """Stop retrying (what is left is in the event log: listeners read it on a gap)."""
@@ -82,7 +79,7 @@ class Relay:
         pause = self._first_pause_s
         while self._backlog:
             await asyncio.sleep(pause)  # a back-off between attempts, not a synchronisation
-            batch = self._backlog[0]
+            batch, on_published = self._backlog[0]
             try:
                 await self._publish_all(batch)
             except Exception as exc:
@@ -91,12 +88,13 @@ class Relay:
                 continue
             self._backlog.popleft()
             pause = self._first_pause_s
-            await self._published(batch)
+            await _published(batch, on_published)
 
-    async def _published(self, batch: Sequence[Event]) -> None:
-        if self._on_published is None:
-            return
-        try:
-            await self._on_published(batch)
-        except Exception:  # only a resubmit would publish it again: harmless
-            log.exception("live: could not note %d events as published", len(batch))
+
+async def _published(batch: Sequence[Event], on_published: Published | None) -> None:
+    if on_published is None:
+        return
+    try:
+        await on_published(batch)
+    except Exception:  # only a resubmit would publish it again: harmless
+        log.exception("live: could not note %d events as published", len(batch))

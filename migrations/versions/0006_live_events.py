@@ -1,6 +1,6 @@
-"""Live events, numbered per conversation and kept for replay (app/db/live_events.py): a
-listener that reconnected or saw a gap reads what it missed; an unpublished event is
-published again when its reply is resubmitted.
+"""Live events, numbered per conversation (a counter row each) and kept for replay
+(app/db/live_events.py): a listener that reconnected or saw a gap reads what it missed; an
+unpublished reply event is published again when the reply is resubmitted.
 
 Hand-written; column types are spelled out (see 0002).
 
@@ -28,6 +28,12 @@ TIMESTAMP = sa.DateTime(timezone=True)
 
 def upgrade() -> None:
     op.create_table(
+        "sb_live_counters",
+        sa.Column("conversation_id", sa.String(length=64), nullable=False),
+        sa.Column("last_seq", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_sb_live_counters")),
+    )
+    op.create_table(
         "sb_live_events",
         sa.Column("conversation_id", sa.String(length=64), nullable=False),
         sa.Column("seq", sa.Integer(), autoincrement=False, nullable=False),
@@ -44,3 +50,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_sb_live_events_created_at"), table_name="sb_live_events")
     op.drop_table("sb_live_events")
+    op.drop_table("sb_live_counters")

@@ -206,3 +206,36 @@ def test_a_resubmitted_reply_publishes_what_never_went_out(postgres: tuple[str, 
     assert [(e["kind"], e["role"], e["message_id"]) for e in got] == [
         ("message", "agent", client_id)
     ]
+
+
+def test_concurrent_announcements_are_numbered_without_gaps_and_delivered_in_order(
+    postgres: tuple[str, Engine],
+) -> None:
+    url, engine = postgres
+    cid = conversation(engine, "Hello?")
+    count = 20
+
+    async def scenario() -> list[dict[str, Any]]:
+        chat = PostgresBus(url, event_log=LiveEventLog(engine))
+        console = make_handoff(engine, PostgresBus(url))
+        await chat.start()
+        try:
+            async with chat.subscribe() as events:
+                await asyncio.gather(
+                    *(console.customer_message_arrived(cid, f"m{n}") for n in range(count))
+                )
+                return await next_events(events, count)
+        finally:
+            await console.aclose()
+            await console.bus.aclose()
+            await chat.aclose()
+
+    got = asyncio.run(scenario())
+    assert [e["seq"] for e in got] == list(range(1, count + 1))
+    assert sorted(e["message_id"] for e in got) == sorted(f"m{n}" for n in range(count))
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text("SELECT seq FROM sb_live_events WHERE conversation_id = :c ORDER BY seq"),
+            {"c": cid},
+        ).scalars()
+        assert list(stored) == list(range(1, count + 1))

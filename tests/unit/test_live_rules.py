@@ -111,9 +111,9 @@ def test_the_relay_retries_a_failed_publish_and_keeps_the_order() -> None:
             all_out.set()
 
     async def run() -> None:
-        relay = Relay(publish, on_published, first_pause_s=0.001)
-        await relay.send([numbered("a", 1)])  # fails: retried in the background
-        await relay.send([numbered("a", 2)])  # waits behind it, in order
+        relay = Relay(publish, first_pause_s=0.001)
+        await relay.send([numbered("a", 1)], on_published)  # fails: retried in the background
+        await relay.send([numbered("a", 2)], on_published)  # waits behind it, in order
         await asyncio.wait_for(all_out.wait(), 20)
         assert relay.pending == 0
         await relay.aclose()
