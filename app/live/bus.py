@@ -38,8 +38,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "supportbot_events"
 _QUEUE_LIMIT = 1000  # a subscriber that falls this far behind loses the oldest events
 # After a reconnect the listener replays the log from this long before it noticed the loss:
-# an event stamped in a transaction just before, published just after, is then not missed
-# (the sequencer drops what was delivered already).
+# an event stamped in a transaction just before, published just after, is then not missed,
+# nor one stamped by a machine whose clock is a little behind (the sequencer drops what was
+# delivered already).
 REPLAY_MARGIN = timedelta(seconds=30)
 
 
