@@ -4,10 +4,16 @@ The console stores a reply and publishes {"kind": "message", ...} on the bus (ap
 every app process this task reads the stored message and emits it to the customer sockets
 of that conversation which this process holds. A customer with no open socket sees the
 message when they come back: resuming reads the same stored rows.
+
+Each conversation's messages go out in their order, but conversations do not wait for each
+other: under load one reply's database read must not hold up every later reply of every
+other customer (the bus already delivers each conversation's events once and in order).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable
 from typing import Any, cast
@@ -33,17 +39,50 @@ def sockets_of(conversation_id: str) -> list[WebsocketSession]:
 
 async def push_people_messages(bus: Bus, engine: Engine) -> None:
     """Run until cancelled: forward agent and system messages to the customer's sockets."""
-    async with bus.subscribe() as events:
-        async for event in events:
-            try:
-                await _forward(event, engine)
-            except Exception:  # one bad event must not stop every later push
-                log.exception("could not push %r to the customer", event)
+    lanes: dict[str, asyncio.Task[None]] = {}  # conversation -> its latest push
+
+    def forget(task: asyncio.Task[None]) -> None:
+        conversation_id = task.get_name()
+        if lanes.get(conversation_id) is task:
+            del lanes[conversation_id]
+
+    try:
+        async with bus.subscribe() as events:
+            async for event in events:
+                if not _for_customers(event):
+                    continue
+                conversation_id = str(event["conversation_id"])
+                previous = lanes.get(conversation_id)
+                task = asyncio.create_task(
+                    _push_after(previous, event, engine), name=conversation_id
+                )
+                lanes[conversation_id] = task
+                task.add_done_callback(forget)
+    finally:
+        for task in list(lanes.values()):
+            task.cancel()
+
+
+def _for_customers(event: Event) -> bool:
+    return (
+        event.get("kind") == "message"
+        and event.get("role") in PUSHED_ROLES
+        and bool(sockets_of(str(event.get("conversation_id"))))
+    )
+
+
+async def _push_after(previous: asyncio.Task[None] | None, event: Event, engine: Engine) -> None:
+    """Push `event` once the conversation's previous push is done (it logged its own error)."""
+    if previous is not None:
+        with contextlib.suppress(Exception):
+            await previous
+    try:
+        await _forward(event, engine)
+    except Exception:  # one bad event must not stop every later push
+        log.exception("could not push %r to the customer", event)
 
 
 async def _forward(event: Event, engine: Engine) -> None:
-    if event.get("kind") != "message" or event.get("role") not in PUSHED_ROLES:
-        return
     sockets = sockets_of(str(event["conversation_id"]))
     if not sockets:
         return

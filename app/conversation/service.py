@@ -58,9 +58,10 @@ class ConversationService:
             return  # the same message delivered again (same client id): already taken in hand
         conversation_id = turn.conversation_id
         if not await self._handoff.bot_may_answer(conversation_id, turn.sent_at):
-            # A person has it: the bot keeps quiet; the console gets the message and its
-            # triage. In a worker thread: spaCy and the embedding model would hold up every
-            # other chat.
+            # A person has it: the bot keeps quiet; the console gets the message at once, then
+            # its triage (seconds behind under load). In a worker thread: spaCy and the
+            # embedding model would hold up every other chat.
+            await self._handoff.customer_message_arrived(conversation_id, turn.message_id)
             triage = await asyncio.to_thread(self._pipeline.triage, turn.text, turn.history)
             await self._handoff.record_customer_turn(
                 conversation_id, turn.message_id, triage.to_json(), None

@@ -363,3 +363,32 @@ class RoutingRecord(Base):
     # {"small": {"prompt_tokens": .., "completion_tokens": .., "seconds": ..}, "large": ...}
     usage: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
+class LiveCounter(Base):
+    """The last number given to a conversation's live events (app/db/live_events.py). A row
+    of its own, not a column of the conversation: it is locked only at the very end of a
+    transaction, so numbering never waits on, nor holds up, the conversation's row."""
+
+    __tablename__ = "sb_live_counters"
+
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class LiveEvent(Base):
+    """A live event about a conversation, numbered and kept for a while after it was published
+    (app/live): a process whose listener reconnected, or that sees a gap in a conversation's
+    numbers, reads here what it missed. `published_at` stays empty until a publish of a reply
+    succeeded, so a resubmitted reply can publish again what never went out."""
+
+    __tablename__ = "sb_live_events"
+
+    # No foreign key: an event is a notice about a conversation, pruned on its own schedule.
+    conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    message_id: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -19,6 +19,7 @@ from app.console import state as app_state
 from app.conversation.service import ConversationService
 from app.db.chat_writes import ChatWrites
 from app.db.engine import make_engine, upgrade
+from app.db.live_events import LiveEventLog
 from app.doors.assistant import build_pipeline, load_catalog
 from app.doors.metrics import Metrics
 from app.ground.config import Settings
@@ -46,7 +47,7 @@ def lifespan_for(
             settings, reader, embedder, catalog=load_catalog(settings.data_dir)
         )
         await asyncio.to_thread(pipeline.warm)
-        bus = make_bus(settings.handoff.bus, settings.resolved_database_url)
+        bus = make_bus(settings.handoff.bus, settings.resolved_database_url, LiveEventLog(engine))
         await bus.start()
         handoff = Handoff(
             engine,
@@ -74,6 +75,7 @@ def lifespan_for(
         finally:
             if pusher is not None:
                 pusher.cancel()
+            await handoff.aclose()
             await bus.aclose()
             await pipeline.aclose()
             engine.dispose()

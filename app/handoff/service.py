@@ -6,6 +6,12 @@ an event points at is already stored: an agent reply is stored before it is push
 customer who reconnects reads the same rows. State changes go through `app.handoff.machine`;
 see README.md in this folder for the whole picture.
 
+Publishing is at least once and in order per conversation: the events are numbered and kept
+in the event log at the end of the transaction that made the change (app/db/live_events.py;
+numbers commit in order), then handed to a `Relay` (app/live/relay.py) that retries a failed
+publish in the background; a resubmitted reply publishes again whatever of it never went
+out. Listeners drop numbers they have seen.
+
 This class is the one door: it owns the transactions and the publishing. The work inside a
 transaction lives by side: `escalate.py` (the chat's: escalating, keeping a turn's triage),
 `actions.py` (the agents': claim, assign, release, resolve, reply, note), `reading.py` (the
@@ -14,7 +20,7 @@ console's reads); `notices.py` words what the customer is told, `events.py` the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -24,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import escalations as repo
+from app.db import live_events
 from app.db.engine import in_thread_transaction
 from app.db.models import utc_now
 from app.ground.config import ConsoleSettings, HandoffSettings
@@ -39,6 +46,7 @@ from app.handoff.views import (
     QueueItem,
 )
 from app.live.bus import Bus, Event
+from app.live.relay import Relay
 
 T = TypeVar("T")
 
@@ -60,15 +68,45 @@ class Handoff:
         self._settings = settings
         self._console = console or ConsoleSettings()
         self._assistant = assistant_name
+        # `self.bus` is read at each publish: tests swap in a recording bus.
+        self._relay = Relay(lambda event: self.bus.publish(event))
+
+    async def aclose(self) -> None:
+        """Stop retrying failed publishes (listeners find those events in the log)."""
+        await self._relay.aclose()
 
     # --- plumbing -----------------------------------------------------------------------
 
     async def _run(self, work: Callable[[Session], T]) -> T:
         return await in_thread_transaction(self._engine, work)
 
-    async def _publish(self, events: Sequence[Event]) -> None:
-        for event in events:
-            await self.bus.publish(event)
+    async def _run_announcing(
+        self,
+        work: Callable[[Session], tuple[T, Sequence[Event]]],
+        on_published: Callable[[Sequence[Event]], Awaitable[None]] | None = None,
+    ) -> T:
+        """Run `work` (what it did, and the events announcing it) in one transaction that
+        ends by numbering and logging the events; publish them after the commit."""
+
+        def announcing(session: Session) -> tuple[T, list[Event]]:
+            result, events = work(session)
+            return result, live_events.append(session, events)
+
+        result, events = await self._run(announcing)
+        await self._relay.send(events, on_published)
+        return result
+
+    async def _announce(
+        self,
+        work: Callable[[Session], Sequence[Event]],
+        on_published: Callable[[Sequence[Event]], Awaitable[None]] | None = None,
+    ) -> None:
+        """`_run_announcing` for work that returns only its events."""
+        await self._run_announcing(lambda session: (None, work(session)), on_published)
+
+    async def _mark_published(self, events: Sequence[Event]) -> None:
+        """A reply's events went out: a resubmit of it need not publish them again."""
+        await self._run(lambda session: live_events.mark_published(session, events))
 
     # --- the chat's side ----------------------------------------------------------------
 
@@ -89,7 +127,14 @@ class Handoff:
             escalate.record_customer_turn,
             conversation_id=conversation_id, message_id=message_id, triage=triage, topic=topic,
         )  # fmt: skip
-        await self._publish(await self._run(work))
+        await self._announce(work)
+
+    async def customer_message_arrived(self, conversation_id: str, message_id: str) -> None:
+        """Tell the console at once that a customer message is stored, before its triage
+        (seconds under load): `record_customer_turn` announces it again with the triage."""
+        await self._announce(
+            lambda _session: [message_event(conversation_id, message_id, "customer")]
+        )
 
     async def failures(self, conversation_id: str) -> int:
         """Abstentions and thumbs down so far in the conversation."""
@@ -107,11 +152,9 @@ class Handoff:
             expected_wait=self._settings.expected_wait, assistant=self._assistant,
         )  # fmt: skip
         try:
-            outcome, events = await self._run(work)
+            return await self._run_announcing(work)
         except IntegrityError:  # escalated at the same moment by another turn: now it exists
-            outcome, events = await self._run(work)
-        await self._publish(events)
-        return outcome
+            return await self._run_announcing(work)
 
     # --- the console's side -------------------------------------------------------------
 
@@ -163,24 +206,35 @@ class Handoff:
 
     async def reply(self, actor: Actor, conversation_id: str, text: str, client_id: str) -> str:
         """Store the agent's reply, then push it into the customer's chat. The console sends a
-        fresh `client_id` with each reply form: a double submit stores (and pushes) once."""
+        fresh `client_id` with each reply form: a double submit stores once, and publishes
+        again only what never went out (listeners drop what they have seen)."""
         text = actions.message_text(text, self._console.max_reply_chars)
         message_id = actions.client_id(client_id)
-        work = partial(
-            actions.store_reply,
-            actor=actor, conversation_id=conversation_id, text=text, message_id=message_id,
-        )  # fmt: skip
-        if await self._run(work):
-            await self._publish([message_event(conversation_id, message_id, "agent")])
+
+        def work(session: Session) -> Sequence[Event]:
+            stored = actions.store_reply(
+                session, actor=actor, conversation_id=conversation_id, text=text,
+                message_id=message_id,
+            )  # fmt: skip
+            if stored:
+                return [message_event(conversation_id, message_id, "agent")]
+            # Stored before: publish again what of it never went out (its publish failed and
+            # the process stopped before a retry worked), numbered as it was then.
+            return live_events.unpublished_about_message(session, conversation_id, message_id)
+
+        await self._announce(work, self._mark_published)
         return message_id
 
     async def add_note(self, actor: Actor, conversation_id: str, text: str) -> None:
         """An internal note: agents see it, the customer never does."""
         text = actions.message_text(text, self._console.max_reply_chars)
-        await self._run(
-            partial(actions.store_note, actor=actor, conversation_id=conversation_id, text=text)
-        )
-        await self._publish([{"kind": "note", "conversation_id": conversation_id}])
+        store = partial(actions.store_note, actor=actor, conversation_id=conversation_id, text=text)
+
+        def work(session: Session) -> Sequence[Event]:
+            store(session)
+            return [{"kind": "note", "conversation_id": conversation_id}]
+
+        await self._announce(work)
 
     async def audit_log(
         self, *, limit: int = 200, conversation_id: str | None = None
@@ -216,11 +270,11 @@ class Handoff:
             actor=actor, conversation_id=conversation_id, agent_id=agent_id, move=move,
             assistant=self._assistant,
         )  # fmt: skip
-        await self._publish(await self._run(work))
+        await self._announce(work)
 
     async def _give_up(self, actor: Actor, conversation_id: str, move: Move) -> None:
         work = partial(
             actions.give_up,
             actor=actor, conversation_id=conversation_id, move=move, assistant=self._assistant,
         )  # fmt: skip
-        await self._publish(await self._run(work))
+        await self._announce(work)
