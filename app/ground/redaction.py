@@ -1,9 +1,10 @@
 """Personal data out of text: what the logs and the fine-tuning set must not carry.
 
-E-mail addresses, phone numbers, serial numbers and order numbers are found by the same
-patterns triage uses to pick them out of customer messages (app/ground/patterns.py: what
-triage recognises as an identifier is what we hide), and replaced by `[email]`,
-`[phone]`, `[serial]` and `[order]`; `scrub` also replaces people's names (spaCy's PERSON
+E-mail addresses, payment card numbers (Luhn-checked), IBANs (checksum-checked), phone
+numbers, serial numbers and order numbers are found by the same patterns triage uses to pick
+them out of customer messages (app/ground/patterns.py: what triage recognises as an identifier
+is what we hide), and replaced by `[email]`, `[card]`, `[iban]`, `[phone]`, `[serial]` and
+`[order]`; `scrub` also replaces people's names (spaCy's PERSON
 entities) by `[name]`, which costs a model call, so the logs do without it.
 """
 
@@ -12,7 +13,18 @@ from __future__ import annotations
 import re
 
 from app.ground.ner import person_spans
-from app.ground.patterns import EMAIL, ORDER, PHONE, SERIAL_BARE, SERIAL_NAMED, plausible_phone
+from app.ground.patterns import (
+    CARD,
+    EMAIL,
+    IBAN,
+    ORDER,
+    PHONE,
+    SERIAL_BARE,
+    SERIAL_NAMED,
+    iban_valid,
+    luhn_valid,
+    plausible_phone,
+)
 
 
 def _replace_groups(pattern: re.Pattern[str], text: str, label: str) -> str:
@@ -36,9 +48,21 @@ def _phone(match: re.Match[str]) -> str:
     return "[phone]" if plausible_phone(match.group()) else match.group()
 
 
+def _card(match: re.Match[str]) -> str:
+    return "[card]" if luhn_valid(match.group()) else match.group()
+
+
+def _iban(match: re.Match[str]) -> str:
+    return "[iban]" if iban_valid(match.group()) else match.group()
+
+
 def redact(text: str) -> str:
-    """`text` with e-mail addresses, phone numbers, serial and order numbers replaced."""
+    """`text` with e-mail addresses, card numbers, IBANs, phone numbers, serial and order
+    numbers replaced. Cards and IBANs go first: their digit groups would otherwise be read as
+    phone or order numbers, leaving the rest of the number in place."""
     text = EMAIL.sub("[email]", text)
+    text = CARD.sub(_card, text)
+    text = IBAN.sub(_iban, text)
     text = _replace_groups(ORDER, text, "[order]")
     text = _replace_groups(SERIAL_NAMED, text, "[serial]")
     text = PHONE.sub(_phone, text)

@@ -19,7 +19,18 @@ Role = Literal["customer", "assistant", "agent"]
 Intent = Literal["faq", "troubleshooting", "account_billing", "complaint", "human_request", "other"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
 EntityKind = Literal[
-    "product", "model", "serial", "order", "ticket", "rma", "email", "phone", "date", "amount"
+    "product",
+    "model",
+    "serial",
+    "order",
+    "ticket",
+    "rma",
+    "email",
+    "phone",
+    "card",
+    "iban",
+    "date",
+    "amount",
 ]
 
 # How the pipeline treats the turn, read off the intent (app/pipeline/routes.py); only a

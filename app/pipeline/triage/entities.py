@@ -14,11 +14,16 @@ from datetime import date, datetime
 
 from app.ground.ner import spacy_pipeline
 from app.ground.patterns import (
+    CARD,
     EMAIL,
+    IBAN,
     ORDER,
     PHONE,
     SERIAL_BARE,
     SERIAL_NAMED,
+    iban_valid,
+    luhn_valid,
+    masked,
     phone_digits,
     plausible_phone,
 )
@@ -72,6 +77,16 @@ def extract_entities(text: str, catalog: ProductCatalog | None = None) -> tuple[
 
     for m in EMAIL.finditer(text):
         add("email", m.start(), m.end(), m.group().lower())
+    # Card numbers and IBANs are kept masked, also as the entity's text: the escalation brief
+    # and the console show which card, never the number.
+    for m in CARD.finditer(text):
+        if luhn_valid(m.group()):
+            hidden = masked(m.group())
+            candidates.append(_Span(m.start(), m.end(), Entity("card", hidden, hidden)))
+    for m in IBAN.finditer(text):
+        if iban_valid(m.group()):
+            hidden = m.group()[:2] + masked(m.group()[2:])
+            candidates.append(_Span(m.start(), m.end(), Entity("iban", hidden, hidden)))
     for m in _RMA.finditer(text):
         add("rma", m.start(), m.end(), "RMA-" + m.group(1).strip("-").upper())
     for m in _TICKET.finditer(text):
