@@ -5,7 +5,9 @@ Rules, in order of importance:
    tables, code), then sentence boundaries. Only a single "sentence" longer than the limit
    (a pasted log line) is cut between words.
 2. A new section starts a new passage, unless the passage so far is too small to stand on its
-   own; then the next section joins it, and the passage remembers every section it spans.
+   own; then the next section joins it, and the passage remembers every section it spans and
+   where in its text each one starts (`section_spans`), so that a sentence quoted from it is
+   cited with its own section, never the first one's.
 3. Passages stay under `max_tokens`, the embedding model's useful window.
 """
 
@@ -25,6 +27,8 @@ class Chunk:
     text: str
     heading_path: tuple[str, ...]
     section_paths: tuple[tuple[str, ...], ...]
+    # (offset in `text`, index in `section_paths`) where each run of a section starts.
+    section_spans: tuple[tuple[int, int], ...]
     page: int | None
     tokens: int
 
@@ -81,18 +85,29 @@ def _merge_small_tails(
 def _to_chunk(group: list[tuple[Block, int]]) -> Chunk:
     parts: list[str] = []
     paths: list[tuple[str, ...]] = []
+    spans: list[tuple[int, int]] = []
+    offset = 0  # where the next part starts in "\n\n".join(parts)
+
+    def append(part: str) -> None:
+        nonlocal offset
+        parts.append(part)
+        offset += len(part) + 2
+
     for block, _ in group:
-        if block.heading_path not in paths:
-            if paths and block.heading_path:
+        if not spans or paths[spans[-1][1]] != block.heading_path:
+            if block.heading_path not in paths:
+                paths.append(block.heading_path)
+            spans.append((offset, paths.index(block.heading_path)))
+            if len(spans) > 1 and block.heading_path:
                 # A later section inside the passage: keep its heading visible in the text.
-                parts.append(block.heading_path[-1])
-            paths.append(block.heading_path)
-        parts.append(block.text.strip())
+                append(block.heading_path[-1])
+        append(block.text.strip())
     first = group[0][0]
     return Chunk(
         text="\n\n".join(parts),
         heading_path=first.heading_path,
         section_paths=tuple(paths),
+        section_spans=tuple(spans),
         page=first.page,
         tokens=sum(t for _, t in group),
     )

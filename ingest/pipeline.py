@@ -218,6 +218,7 @@ def _build_passages(
                 title=document.title,
                 heading_path=chunk.heading_path,
                 section_paths=chunk.section_paths,
+                section_spans=chunk.section_spans,
                 doc_type=str(document.doc_type),
                 content_hash=digest,
                 source_hash=source_hash,

@@ -12,7 +12,7 @@ from typing import Any
 
 # Bumped whenever what a passage stores, or how it is derived, changes: every source indexed
 # under another format is indexed again on the next ingest.
-PASSAGE_FORMAT = 2
+PASSAGE_FORMAT = 3
 
 # Fixed namespace: passage ids are derived from content, so re-ingesting the same text under
 # the same source yields the same id (and an unchanged passage is never embedded twice).
@@ -47,10 +47,22 @@ class Passage:
     page: int | None = None
     record_id: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # (offset in `text`, index in `section_paths`) where each run of a section starts; empty
+    # for a passage inside one section.
+    section_spans: tuple[tuple[int, int], ...] = ()
 
     @property
     def product(self) -> str | None:
         return self.products[0] if self.products else None
+
+    def section_at(self, offset: int) -> tuple[str, ...]:
+        """The heading path of the text at `offset`."""
+        path = self.heading_path
+        for start, index in self.section_spans:
+            if start > offset:
+                break
+            path = self.section_paths[index]
+        return path
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -60,6 +72,7 @@ class Passage:
             "title": self.title,
             "heading_path": list(self.heading_path),
             "section_paths": [list(p) for p in self.section_paths],
+            "section_spans": [list(span) for span in self.section_spans],
             "doc_type": self.doc_type,
             "content_hash": self.content_hash,
             "source_hash": self.source_hash,
@@ -93,6 +106,9 @@ class Passage:
             page=payload.get("page"),
             record_id=payload.get("record_id"),
             metadata=dict(payload.get("metadata") or {}),
+            section_spans=tuple(
+                (int(start), int(index)) for start, index in payload.get("section_spans") or ()
+            ),
         )
 
 

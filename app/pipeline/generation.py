@@ -23,6 +23,7 @@ from app.pipeline.generators.base import (
 )
 from app.pipeline.markers import MarkerFilter
 from app.pipeline.retrieval import RetrievedPassage
+from app.pipeline.sections import cited_sections, supported_sentences
 from app.pipeline.types import Citation, RouteUsage
 
 UNCITED_NOTICE = "The model's answer cited no passage; answered from passages."
@@ -88,5 +89,13 @@ def renumbered(
 ) -> tuple[str, tuple[Citation, ...]]:
     """Markers renumbered in order of first appearance, with their citations."""
     new_number = {old: new for new, old in enumerate(cited, 1)}
+    citations = tuple(
+        Citation.of(
+            new,
+            passages[old - 1],
+            cited_sections(passages[old - 1].passage, supported_sentences(text, old)),
+        )
+        for old, new in new_number.items()
+    )
     text = re.sub(r"\[(\d+)\]", lambda m: f"[{new_number[int(m.group(1))]}]", text)
-    return text, tuple(Citation.of(new, passages[old - 1]) for old, new in new_number.items())
+    return text, citations

@@ -98,7 +98,9 @@ class Citation:
     source: str
     title: str
     heading_path: tuple[str, ...]
-    section_paths: tuple[tuple[str, ...], ...]  # every heading path the passage spans
+    # The sections of the sentences it supports (first: `heading_path`); for a citation made
+    # without its sentences, every section the passage spans.
+    section_paths: tuple[tuple[str, ...], ...]
     url: str | None
     page: int | None
     product: str | None
@@ -106,15 +108,23 @@ class Citation:
     snippet: str  # the passage text, for the customer to open and read
 
     @classmethod
-    def of(cls, marker: int, retrieved: RetrievedPassage) -> Citation:
+    def of(
+        cls,
+        marker: int,
+        retrieved: RetrievedPassage,
+        sections: tuple[tuple[str, ...], ...] | None = None,
+    ) -> Citation:
+        """`sections`: the heading paths of the sentences this citation supports (see
+        app/pipeline/sections.py); by default every section the passage spans."""
         p = retrieved.passage
+        sections = sections or p.section_paths or (p.heading_path,)
         return cls(
             marker=marker,
             passage_id=p.id,
             source=p.source,
             title=p.title,
-            heading_path=p.heading_path,
-            section_paths=p.section_paths,
+            heading_path=sections[0],
+            section_paths=sections,
             url=p.url,
             page=p.page,
             product=p.product,

@@ -1,0 +1,70 @@
+"""Which section of a passage a cited sentence comes from.
+
+A passage can span sections (a short section is joined to the next at ingest), so the passage's
+first heading path does not name every sentence in it. A citation names the section(s) of the
+sentences it supports: each sentence of the answer that carries the marker is found in the
+passage, by its text when it was quoted (the extractive answer) or else by the passage sentence
+sharing the most content words with it (a model's paraphrase), and the section at that place is
+read off the passage's `section_spans`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from app.ground.text import content_words, split_sentences
+from app.index.models import Passage
+from app.pipeline.markers import strip_markers
+
+# A list item's number or bullet, which the passage may write differently.
+_LINE_PREFIX = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
+# Markers after a sentence's full stop ("... seconds. [1]") belong to that sentence.
+_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
+
+
+def supported_sentences(text: str, marker: int) -> list[str]:
+    """The sentences of an answer that carry `[marker]`, markers and list numbering removed."""
+    tag = f"[{marker}]"
+    found = []
+    for line in text.splitlines():
+        line = _MARKERS_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), line)
+        for sentence in split_sentences(line):
+            if tag in sentence:
+                plain = _LINE_PREFIX.sub("", strip_markers(sentence)).strip()
+                if plain:
+                    found.append(plain)
+    return found
+
+
+def cited_sections(passage: Passage, sentences: Sequence[str]) -> tuple[tuple[str, ...], ...]:
+    """The heading paths of `sentences` in `passage`, in the passage's order, each once; the
+    passage's own first path when it spans one section or nothing could be placed."""
+    if len(passage.section_paths) <= 1 or not sentences:
+        return (passage.heading_path,)
+    offsets = sorted({_offset_of(passage.text, s) for s in sentences} - {-1})
+    paths: list[tuple[str, ...]] = []
+    for offset in offsets:
+        path = passage.section_at(offset)
+        if path not in paths:
+            paths.append(path)
+    return tuple(paths) or (passage.heading_path,)
+
+
+def _offset_of(text: str, sentence: str) -> int:
+    """Where `sentence` sits in `text`: its own place if quoted, else the start of the passage
+    sentence that shares most of its content words (-1 when none shares any)."""
+    exact = text.find(sentence)
+    if exact >= 0:
+        return exact
+    wanted = content_words(sentence)
+    best, best_overlap, cursor = -1, 0, 0
+    for piece in split_sentences(text):
+        at = text.find(piece, cursor)
+        if at < 0:
+            continue
+        cursor = at + len(piece)
+        overlap = len(wanted & content_words(piece))
+        if overlap > best_overlap:
+            best, best_overlap = at, overlap
+    return best
