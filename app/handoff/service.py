@@ -189,25 +189,6 @@ class Handoff:
             partial(reading.audit_views, limit=limit, conversation_id=conversation_id)
         )
 
-    async def record_audit(
-        self,
-        actor: Actor | None,
-        action: str,
-        *,
-        conversation_id: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        """Log something done outside the handoff (logins, agent management)."""
-        await self._run(
-            lambda session: repo.audit(
-                session,
-                action=action,
-                agent_id=actor.agent_id if actor else None,
-                conversation_id=conversation_id,
-                detail=detail,
-            )  # fmt: skip
-        )
-
     # --- moves --------------------------------------------------------------------------
 
     async def _take(self, actor: Actor, conversation_id: str, agent_id: str, move: Move) -> None:
