@@ -42,8 +42,7 @@ def take(
     if escalation.assigned_agent_id == agent_id:
         return []  # already theirs: nothing to do, nothing to announce
     previous = escalation.assigned_agent_id
-    escalation.state, escalation.assigned_agent_id = "assigned", agent_id
-    escalation.assigned_at = escalation.updated_at = utc_now()
+    repo.assign_escalation(session, escalation, agent_id=agent_id, now=utc_now())
     repo.set_handoff_state(session, conversation, state)
     action = "claimed" if move == "claim" else "reassigned" if previous else "assigned"
     repo.audit(

@@ -4,6 +4,7 @@ the real migrations), and the bus that carries its events between processes."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -14,10 +15,20 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from app.conversation.rules import failures_escalate
 from app.db.engine import make_engine, upgrade
-from app.db.models import Agent, AuditEntry, Conversation, Escalation, Message, utc_now
+from app.db.models import (
+    Agent,
+    AuditEntry,
+    Conversation,
+    Escalation,
+    Feedback,
+    Message,
+    utc_now,
+)
 from app.ground.config import ConsoleSettings, HandoffSettings
 from app.ground.errors import AppError
+from app.handoff import actions
 from app.handoff.service import Handoff
 from app.handoff.views import Actor
 from app.live.bus import Bus, LocalBus, PostgresBus
@@ -275,6 +286,113 @@ def test_agents_racing_to_claim_one_conversation_get_one_winner(
     assert outcomes.count("handoff_conflict") == 4
     joined = [t for role, t in customer_sees(engine, cid) if "has joined" in t]
     assert len(joined) == 1
+
+
+def bot_failed(engine: Engine, conversation_id: str, *, thumbs_down: bool = False) -> None:
+    """The bot abstained on a customer's question (and, with `thumbs_down`, they voted it
+    down), stored as the chat stores them."""
+    with Session(engine) as session, session.begin():
+        reply_id = str(uuid.uuid4())
+        session.add(
+            Message(
+                id=reply_id, conversation_id=conversation_id, role="assistant",
+                type="assistant_message", name="Support assistant",
+                text="I could not find that in the documentation.",
+                metadata_={"answer_kind": "abstain"}, created_at=utc_now(),
+            )
+        )  # fmt: skip
+        session.flush()
+        if thumbs_down:
+            session.add(Feedback(message_id=reply_id, conversation_id=conversation_id, value=0))
+
+
+def test_failures_before_a_resolved_escalation_do_not_count_again(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    handoff = make_handoff(engine)
+    ana = agent(engine, "Ana")
+    cid = conversation(engine, "How do I set up OSPF on the LR-200?")
+    bot_failed(engine, cid)
+    bot_failed(engine, cid, thumbs_down=True)
+
+    async def scenario() -> tuple[int, int, int]:
+        before = await handoff.failures(cid)
+        await handoff.escalate(cid, "repeated_failure")
+        await handoff.claim(ana, cid)
+        await handoff.resolve(ana, cid)
+        just_back = await handoff.failures(cid)
+        bot_failed(engine, cid)  # one new failure after the person handed it back
+        return before, just_back, await handoff.failures(cid)
+
+    before, just_back, after_one = asyncio.run(scenario())
+    assert before == 3  # two abstentions and a thumbs down
+    assert (just_back, after_one) == (0, 1)
+    assert not failures_escalate(after_one)  # one failure does not send it back to the queue
+    bot_failed(engine, cid, thumbs_down=True)
+    assert failures_escalate(asyncio.run(handoff.failures(cid)))  # a second one does
+
+
+def test_two_supervisors_reassigning_at_once_cannot_both_win(
+    database: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, engine = database
+    handoff = make_handoff(engine)
+    ana, ben, cy = agent(engine, "Ana"), agent(engine, "Ben"), agent(engine, "Cy")
+    sue, sam = agent(engine, "Sue", "supervisor"), agent(engine, "Sam", "supervisor")
+    cid = conversation(engine, "I want to talk to a person")
+
+    def both_read_first() -> None:
+        """SQLite has no row locks: make both transactions read the conversation and its
+        assignee before either writes, the interleaving that hid the second reassignment."""
+        both_read = threading.Barrier(2, timeout=60)
+        read_escalation = actions.require_escalation
+
+        def read_then_wait(session: Session, conversation_id: str) -> Any:
+            escalation = read_escalation(session, conversation_id)
+            both_read.wait()
+            return escalation
+
+        monkeypatch.setattr(actions, "require_escalation", read_then_wait)
+
+    async def scenario() -> list[str]:
+        await handoff.escalate(cid, "asked_for_human")
+        await handoff.claim(ana, cid)
+        if url.startswith("sqlite"):
+            both_read_first()
+        results = await asyncio.gather(
+            handoff.assign(sue, cid, ben.agent_id),
+            handoff.assign(sam, cid, cy.agent_id),
+            return_exceptions=True,
+        )
+        return ["ok" if r is None else getattr(r, "code", repr(r)) for r in results]
+
+    outcomes = asyncio.run(scenario())
+    with Session(engine) as session:
+        moves = [
+            (entry.detail.get("from"), entry.detail["to"])
+            for entry in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "reassigned").order_by(AuditEntry.id)
+            )
+        ]
+    owner = state_and_owner(engine, cid)
+    # Either one wins and the other is told of the conflict (SQLite), or they run one after
+    # the other (PostgreSQL's row lock): each reassignment starts from who had it before.
+    assert outcomes.count("ok") + outcomes.count("handoff_conflict") == 2
+    chain = [ana.agent_id] + [to for _, to in moves]
+    assert [source for source, _ in moves] == chain[:-1]
+    assert owner == chain[-1]
+    joined = [t for role, t in customer_sees(engine, cid) if "has joined" in t]
+    assert len(joined) == 1 + len(moves)
+
+
+def state_and_owner(engine: Engine, conversation_id: str) -> str | None:
+    with Session(engine) as session:
+        return session.scalars(
+            select(Escalation.assigned_agent_id).where(
+                Escalation.conversation_id == conversation_id
+            )
+        ).one()
 
 
 def test_postgres_bus_carries_events_between_connections() -> None:
