@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -167,6 +167,26 @@ def failures(session: Session, conversation_id: str) -> int:
     if since is not None:
         query = query.where(Feedback.updated_at >= since)
     return abstained + len(list(session.scalars(query)))
+
+
+def escalations_of_customer_since(
+    session: Session, conversation: Conversation, since: datetime
+) -> int:
+    """How often the conversation's customer (or, with no customer known, the conversation)
+    was queued for a person since `since`: first escalations and reopenings alike, from the
+    audit log."""
+    query = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "escalated", AuditEntry.at >= since)
+    )
+    if conversation.customer_id is None:
+        query = query.where(AuditEntry.conversation_id == conversation.id)
+    else:
+        query = query.join(Conversation, Conversation.id == AuditEntry.conversation_id).where(
+            Conversation.customer_id == conversation.customer_id
+        )
+    return int(session.scalar(query) or 0)
 
 
 def transcript_with_citations(

@@ -144,6 +144,10 @@ class HandoffSettings(BaseModel):
     bus: Literal["auto", "local", "postgres"] = "auto"
     # Said to the customer when their conversation is queued for a person.
     expected_wait: str = "usually within a few minutes during opening hours"
+    # At most this many escalations per customer in any hour (all their conversations
+    # together): past it, junk or repeated requests are told a person already has them
+    # instead of queueing the conversation again.
+    escalations_per_hour: int = Field(3, ge=1)
 
 
 class ConsoleSettings(BaseModel):

@@ -100,11 +100,14 @@ class Handoff:
     ) -> EscalationOutcome:
         """Queue the conversation for a person, once: a second call adds its reason and
         refreshes the brief; a resolved escalation is reopened. A new queueing tells the
-        customer what happens next (a system message, pushed like an agent's)."""
+        customer what happens next (a system message, pushed like an agent's). Past the
+        customer's escalations for the hour nothing is queued: they are told their earlier
+        request is with the team."""
         work = partial(
             escalate.escalate_conversation,
             conversation_id=conversation_id, reason=reason, detail=detail,
             expected_wait=self._settings.expected_wait, assistant=self._assistant,
+            per_hour=self._settings.escalations_per_hour,
         )  # fmt: skip
         try:
             outcome, events = await self._run(work)

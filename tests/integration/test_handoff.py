@@ -21,6 +21,7 @@ from app.db.models import (
     Agent,
     AuditEntry,
     Conversation,
+    Customer,
     Escalation,
     Feedback,
     Message,
@@ -393,6 +394,62 @@ def state_and_owner(engine: Engine, conversation_id: str) -> str | None:
                 Escalation.conversation_id == conversation_id
             )
         ).one()
+
+
+def customers_conversation(engine: Engine, identifier: str, text: str) -> str:
+    """A conversation of the customer `identifier` (added if new) with one message."""
+    cid = conversation(engine, text)
+    with Session(engine) as session, session.begin():
+        customer = session.scalars(
+            select(Customer).where(Customer.identifier == identifier)
+        ).first()
+        if customer is None:
+            customer = Customer(identifier=identifier, metadata_={})
+            session.add(customer)
+            session.flush()
+        row = session.get(Conversation, cid)
+        assert row is not None
+        row.customer_id = customer.id
+    return cid
+
+
+def test_a_customer_cannot_queue_more_escalations_an_hour_than_the_limit(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    recorder = Recorder()
+    handoff = make_handoff(engine, escalations_per_hour=2)
+    handoff.bus = recorder  # type: ignore[assignment]
+    ana = agent(engine, "Ana")
+    first, second, third = (
+        customers_conversation(engine, "customer:junk", f"person please {i}") for i in range(3)
+    )
+    other = customers_conversation(engine, "customer:calm", "I want to talk to a person")
+
+    async def scenario() -> list[tuple[bool, bool]]:
+        outcomes = [
+            await handoff.escalate(first, "asked_for_human"),
+            await handoff.escalate(second, "asked_for_human"),
+            await handoff.escalate(third, "asked_for_human"),  # a third conversation: limited
+        ]
+        await handoff.claim(ana, first)
+        await handoff.resolve(ana, first)
+        outcomes.append(await handoff.escalate(first, "asked_for_human"))  # reopening: limited
+        outcomes.append(await handoff.escalate(other, "asked_for_human"))  # someone else
+        return [(o.created, o.limited) for o in outcomes]
+
+    assert asyncio.run(scenario()) == [
+        (True, False), (True, False), (False, True), (False, True), (True, False),
+    ]  # fmt: skip
+    assert state(engine, third) == ("bot", None)  # no escalation row, the bot still answers
+    assert state(engine, first) == ("bot", "resolved")  # not reopened
+    told = [text for role, text in customer_sees(engine, third) if role == "system"]
+    assert len(told) == 1 and "already has your earlier request" in told[0]
+    escalation_events = [e for e in recorder.events if e["kind"] == "escalation"]
+    assert {e["conversation_id"] for e in escalation_events} == {first, second, other}
+    assert [e for e in escalation_events if e["conversation_id"] == first][-1]["state"] == (
+        "resolved"
+    )
 
 
 def test_postgres_bus_carries_events_between_connections() -> None:
