@@ -18,7 +18,7 @@ from app.db import escalations as repo
 from app.db.models import Conversation, Escalation, utc_now
 from app.db.steps import message_by_id
 from app.handoff import machine
-from app.handoff.brief import BriefTurn, build_brief
+from app.handoff.brief import BriefTurn, as_written, build_brief
 from app.handoff.events import escalation_event, message_event
 from app.handoff.machine import next_state
 from app.handoff.notices import limited_text, post_system_message, queued_text
@@ -118,7 +118,7 @@ def refresh_brief(session: Session, escalation: Escalation, reasons: list[str]) 
     turns = [
         BriefTurn(
             role=message.role,
-            text=message.text,
+            text=as_written(message.role, message.text),
             triage=(message.metadata_ or {}).get("triage"),
             topic=(message.metadata_ or {}).get("policy_topic"),
             sources=tuple(c.title for c in citations),

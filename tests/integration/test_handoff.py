@@ -29,6 +29,7 @@ from app.db.models import (
 )
 from app.ground.config import ConsoleSettings, HandoffSettings
 from app.ground.errors import AppError
+from app.ground.render import inert
 from app.handoff import actions
 from app.handoff.service import Handoff
 from app.handoff.views import Actor
@@ -450,6 +451,29 @@ def test_a_customer_cannot_queue_more_escalations_an_hour_than_the_limit(
     assert [e for e in escalation_events if e["conversation_id"] == first][-1]["state"] == (
         "resolved"
     )
+
+
+def test_the_brief_quotes_the_bots_words_not_the_chats_escapes(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    handoff = make_handoff(engine)
+    # The chat stores the bot's answers as it showed them: escaped Markdown.
+    cid = conversation(
+        engine,
+        "My LR-200 drops the connection every hour.",
+        bot=inert("1. Update the LR-200 firmware to 4.2 [1]."),
+    )
+
+    async def scenario() -> Any:
+        await handoff.escalate(cid, "asked_for_human")
+        return await handoff.conversation(cid)
+
+    view = asyncio.run(scenario())
+    assert view.escalation is not None
+    assert view.escalation.bot_suggested == "- Update the LR-200 firmware to 4.2."
+    bot = [m for m in view.messages if m.role == "assistant"]
+    assert bot[0].text == "1. Update the LR-200 firmware to 4.2 [1]."
 
 
 def test_postgres_bus_carries_events_between_connections() -> None:
