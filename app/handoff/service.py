@@ -172,6 +172,7 @@ class Handoff:
         work = partial(
             actions.store_reply,
             actor=actor, conversation_id=conversation_id, text=text, message_id=message_id,
+            icon=self._settings.agent_icon,
         )  # fmt: skip
         if await self._run(work):
             await self._publish([message_event(conversation_id, message_id, "agent")])

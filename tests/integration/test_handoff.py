@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from app.chat.chainlit_dicts import step_dict
 from app.conversation.rules import failures_escalate
 from app.db.engine import make_engine, upgrade
 from app.db.models import (
@@ -474,6 +475,32 @@ def test_the_brief_quotes_the_bots_words_not_the_chats_escapes(
     assert view.escalation.bot_suggested == "- Update the LR-200 firmware to 4.2."
     bot = [m for m in view.messages if m.role == "assistant"]
     assert bot[0].text == "1. Update the LR-200 firmware to 4.2 [1]."
+
+
+def test_an_agents_reply_does_not_look_like_the_bots(database: tuple[str, Engine]) -> None:
+    _, engine = database
+    handoff = make_handoff(engine)
+    ana = agent(engine, "Ana")
+    cid = conversation(engine, "I want to talk to a person", bot="Of course [1].")
+
+    async def scenario() -> str:
+        await handoff.escalate(cid, "asked_for_human")
+        await handoff.claim(ana, cid)
+        return await handoff.reply(ana, cid, "Hi, Ana here.", str(uuid.uuid4()))
+
+    reply_id = asyncio.run(scenario())
+    with Session(engine) as session:
+        steps = {
+            m.role: step_dict(m, None)
+            for m in session.scalars(select(Message).where(Message.conversation_id == cid))
+        }
+    # What the chat is sent (pushed now, or read on resume): the agent's name, and an icon
+    # in place of the bot's avatar; the bot and its notices keep the avatar.
+    assert steps["agent"]["id"] == reply_id
+    assert steps["agent"]["name"] == "Ana" and steps["agent"]["metadata"]["icon"] == "headset"
+    assert "icon" not in steps["assistant"]["metadata"]
+    assert "icon" not in steps["system"]["metadata"]
+    assert steps["system"]["name"] == steps["assistant"]["name"] == "Support assistant"
 
 
 def test_postgres_bus_carries_events_between_connections() -> None:
