@@ -2,8 +2,9 @@
 
 What the data layer (app/chat/data_layer.py) returns to Chainlit and what app/chat/push.py
 emits to a customer's socket are the same shapes, made here from app/db's rows. Messages
-people wrote (agents, the handoff's notices) are stored as typed and made inert on the way
-out; the bot's own are stored already rendered.
+people wrote (agents, the handoff's notices) are stored as typed and made safe on the way
+out (an agent's Markdown keeps its http(s) links, app.ground.people_markdown; a notice is
+inert); the bot's own are stored already rendered.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from chainlit.user import PersistedUser
 
 from app.db.models import Conversation, Customer, Element, Feedback, Message
 from app.db.steps import iso
+from app.ground.people_markdown import people_markdown
 from app.ground.render import inert
 
 PEOPLE = ("agent", "system")  # messages supportbot stores itself, as written
@@ -39,7 +41,10 @@ def show_input_value(stored: str | None) -> bool | str | None:
 
 def step_dict(row: Message, feedback: Feedback | None) -> StepDict:
     output = row.text
-    if (row.metadata_ or {}).get("role") in PEOPLE:
+    role = (row.metadata_ or {}).get("role")
+    if role == "agent":
+        output = people_markdown(output)  # stored as typed; links work, nothing else is live
+    elif role in PEOPLE:
         output = inert(output)  # stored as typed (for the console); shown literally here
     step: StepDict = {
         "id": row.id,

@@ -2,6 +2,8 @@
 
 Login answers an unknown username exactly as a wrong password, and spends the same scrypt
 work on it (a dummy hash), so neither the message nor the timing tells which usernames exist.
+A login and a logout are written to the audit log in the transaction that makes them: no
+session without its audit entry, and no audit entry for a session that was never made.
 The routes are in app.console.routers.account; the `agents` CLI checks passwords here too.
 """
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.console.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from app.db import agents as db_agents
+from app.db.escalations import audit
 from app.ground.errors import AppError
 from app.handoff.views import Actor
 
@@ -30,9 +33,10 @@ def check_password_rules(password: str) -> None:
 
 
 def authenticate(
-    engine: Engine, username: str, password: str, lifetime: timedelta
+    engine: Engine, username: str, password: str, lifetime: timedelta, *, address: str
 ) -> tuple[db_agents.NewSession, Actor] | None:
-    """Check the password and start a session; None for any failure. Blocking (scrypt)."""
+    """Check the password and start a session, audited with the client's `address`; None for
+    any failure. Blocking (scrypt)."""
     with Session(engine) as session, session.begin():
         agent = db_agents.agent_by_username(session, username=username)
         stored = agent.password_hash if agent is not None else dummy_hash()
@@ -42,10 +46,12 @@ def authenticate(
         if needs_rehash(agent.password_hash):
             agent.password_hash = hash_password(password)
         new = db_agents.create_session(session, agent_id=agent.id, lifetime=lifetime)
+        audit(session, action="login", agent_id=agent.id, detail={"address": address})
         return new, Actor(agent.id, agent.display_name, agent.role)  # type: ignore[arg-type]
 
 
-def revoke(engine: Engine, session_id: str) -> None:
-    """End one login session. Blocking."""
+def revoke(engine: Engine, session_id: str, agent_id: str) -> None:
+    """End one login session of `agent_id` (logout), audited. Blocking."""
     with Session(engine) as session, session.begin():
         db_agents.revoke_session(session, session_id=session_id)
+        audit(session, action="logout", agent_id=agent_id)

@@ -59,6 +59,13 @@ class Refused:
 
 
 @dataclass(frozen=True)
+class AnswerWithdrawn(Refused):
+    """A person took the conversation while the answer streamed: what was shown of it is
+    withdrawn, and `text` (who has the conversation now) shows in its place. A Refused, so a
+    front door that renders refusals renders this too."""
+
+
+@dataclass(frozen=True)
 class HandoffNotice:
     """The bot is bringing in a person: show `text` from the bot. (What the queue says next
     arrives as a system message from app/handoff, pushed like an agent's.)"""
@@ -74,5 +81,11 @@ class HistoryChanged:
 
 
 TurnEvent = (
-    AnswerPiece | AnswerRestarted | AnswerFinished | Refused | HandoffNotice | HistoryChanged
+    AnswerPiece
+    | AnswerRestarted
+    | AnswerFinished
+    | Refused
+    | AnswerWithdrawn
+    | HandoffNotice
+    | HistoryChanged
 )

@@ -61,6 +61,12 @@ def failures_escalate(failures: int) -> bool:
     return failures >= FAILURES_TO_ESCALATE
 
 
+WITHDRAWN_TEXT = (
+    "Our support team has just taken over this conversation, so I'll leave my answer to "
+    "them: a person will reply right here."
+)
+
+
 def refusal_text(message: str) -> str:
     """What the customer reads when the bot cannot take a message (AppError's message)."""
     return f"Sorry, I can't answer that: {message}."

@@ -3,7 +3,8 @@
 `ConversationService` owns the rules of a turn: a message is taken once (a redelivery is
 ignored); while a person has the conversation the bot stays quiet and the message goes to
 the console with its triage; otherwise the answer pipeline answers, streamed, and the answer's
-citations, routing and triage are stored; an escalation queues the conversation for a person
+citations, routing and triage are stored (unless a person claimed the conversation while it
+streamed: then the answer is withdrawn); an escalation queues the conversation for a person
 (app/handoff), and failures (abstentions, thumbs down) escalate at the second. A front door
 (the Chainlit adapter in app/chat) feeds it turns and renders the events it yields
 (app/conversation/events.py); everything is stored through app/db, in the order of the
@@ -25,6 +26,7 @@ from app.conversation.events import (
     AnswerFinished,
     AnswerPiece,
     AnswerRestarted,
+    AnswerWithdrawn,
     CustomerTurn,
     HandoffNotice,
     HistoryChanged,
@@ -86,6 +88,12 @@ class ConversationService:
             return
         if answer is None:  # the pipeline always ends with Done; be explicit if it did not
             raise RuntimeError("the answer stream ended without an answer")
+        if not await self._handoff.bot_may_answer(conversation_id):
+            # A person claimed the conversation while the answer streamed: it is now theirs,
+            # so the bot's answer is withdrawn rather than finished as if nothing happened.
+            async for withdrawal in self._withdraw(turn, reply_id, answer):
+                yield withdrawal
+            return
         self._recorder.observe_answer(answer)
         yield AnswerFinished(reply_id, answer, offer_person=rules.offers_person(answer))
         yield HistoryChanged(
@@ -94,6 +102,20 @@ class ConversationService:
             )
         )
         await self._after_answer(turn, reply_id, answer)
+
+    async def _withdraw(
+        self, turn: CustomerTurn, reply_id: str, answer: Answer
+    ) -> AsyncIterator[TurnEvent]:
+        """Withdraw an answer a person overtook: the customer reads who has the conversation
+        instead; the person gets the customer's message with its triage, as any message
+        written while they own the conversation. The answer is not remembered, its
+        citations are not stored, and it counts neither as an answer nor as a failure."""
+        yield AnswerWithdrawn(reply_id, rules.WITHDRAWN_TEXT)
+        if answer.triage is not None:
+            await self._handoff.record_customer_turn(
+                turn.conversation_id, turn.message_id, answer.triage.to_json(), None
+            )
+        yield HistoryChanged(rules.remember(turn.history, Turn("customer", turn.text)))
 
     async def ask_for_person(self, conversation_id: str) -> AsyncIterator[TurnEvent]:
         """The customer asked for a person (the button under an answer): unless one already

@@ -5,7 +5,9 @@ Two agents claiming the same conversation at once must not both win. `lock_conve
 takes a row lock on PostgreSQL (SELECT ... FOR UPDATE), so the second waits and then sees the
 conversation assigned; SQLite has no row locks and runs the reads of both transactions before
 either writes, so `set_handoff_state` also compares and sets: it changes the state only if it
-is still the one that was read, and reports a conflict otherwise.
+is still the one that was read, and reports a conflict otherwise. A reassignment leaves the
+state as it was ("assigned"), so `assign_escalation` compares the assignee that was read too:
+two supervisors reassigning at once cannot both win.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -60,6 +62,33 @@ def set_handoff_state(session: Session, conversation: Conversation, state: str) 
         )
     set_committed_value(conversation, "status", state)
     set_committed_value(conversation, "updated_at", now)
+
+
+def assign_escalation(
+    session: Session, escalation: Escalation, *, agent_id: str, now: datetime
+) -> None:
+    """Give the escalation to `agent_id` if its assignee is still the one that was read;
+    AppError("handoff_conflict") when someone reassigned it in between."""
+    expected = escalation.assigned_agent_id
+    same_assignee = (
+        Escalation.assigned_agent_id.is_(None)
+        if expected is None
+        else Escalation.assigned_agent_id == expected
+    )
+    values = {"state": "assigned", "assigned_agent_id": agent_id, "assigned_at": now,
+              "updated_at": now}  # fmt: skip
+    result = session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation.id, same_assignee)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise AppError(
+            "handoff_conflict", "someone else reassigned this conversation at the same moment"
+        )
+    for key, value in values.items():
+        set_committed_value(escalation, key, value)
 
 
 def conversation_by_id(session: Session, conversation_id: str) -> Conversation | None:
@@ -121,14 +150,43 @@ def customer_identifier(session: Session, conversation: Conversation) -> str | N
 
 
 def failures(session: Session, conversation_id: str) -> int:
-    """How often the bot failed the customer: answers it abstained on, and thumbs down."""
+    """How often the bot failed the customer since a person last handed the conversation
+    back (or since it began): answers it abstained on, and thumbs down. Failures before a
+    resolved escalation were that escalation's reason; counting them again would send the
+    conversation back to the queue at the first new failure."""
+    escalation = escalation_of(session, conversation_id)
+    since = escalation.resolved_at if escalation is not None else None
     abstained = sum(
         1
         for message in transcript(session, conversation_id)
-        if message.role == "assistant" and (message.metadata_ or {}).get("answer_kind") == "abstain"
+        if message.role == "assistant"
+        and (message.metadata_ or {}).get("answer_kind") == "abstain"
+        and (since is None or message.created_at >= since)
     )
     query = select(Feedback).where(Feedback.conversation_id == conversation_id, Feedback.value == 0)
+    if since is not None:
+        query = query.where(Feedback.updated_at >= since)
     return abstained + len(list(session.scalars(query)))
+
+
+def escalations_of_customer_since(
+    session: Session, conversation: Conversation, since: datetime
+) -> int:
+    """How often the conversation's customer (or, with no customer known, the conversation)
+    was queued for a person since `since`: first escalations and reopenings alike, from the
+    audit log."""
+    query = (
+        select(func.count())
+        .select_from(AuditEntry)
+        .where(AuditEntry.action == "escalated", AuditEntry.at >= since)
+    )
+    if conversation.customer_id is None:
+        query = query.where(AuditEntry.conversation_id == conversation.id)
+    else:
+        query = query.join(Conversation, Conversation.id == AuditEntry.conversation_id).where(
+            Conversation.customer_id == conversation.customer_id
+        )
+    return int(session.scalar(query) or 0)
 
 
 def transcript_with_citations(

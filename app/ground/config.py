@@ -144,6 +144,14 @@ class HandoffSettings(BaseModel):
     bus: Literal["auto", "local", "postgres"] = "auto"
     # Said to the customer when their conversation is queued for a person.
     expected_wait: str = "usually within a few minutes during opening hours"
+    # At most this many escalations per customer in any hour (all their conversations
+    # together): past it, junk or repeated requests are told a person already has them
+    # instead of queueing the conversation again.
+    escalations_per_hour: int = Field(3, ge=1)
+    # The icon beside an agent's replies in the customer's chat, so that a person's words
+    # never look like the bot's: a Lucide icon name (https://lucide.dev/icons), or "" for
+    # the bot's avatar. Hovering it shows the agent's name.
+    agent_icon: str = Field("headset", pattern=r"^[a-z0-9-]{0,40}$")
 
 
 class ConsoleSettings(BaseModel):

@@ -42,8 +42,7 @@ def take(
     if escalation.assigned_agent_id == agent_id:
         return []  # already theirs: nothing to do, nothing to announce
     previous = escalation.assigned_agent_id
-    escalation.state, escalation.assigned_agent_id = "assigned", agent_id
-    escalation.assigned_at = escalation.updated_at = utc_now()
+    repo.assign_escalation(session, escalation, agent_id=agent_id, now=utc_now())
     repo.set_handoff_state(session, conversation, state)
     action = "claimed" if move == "claim" else "reassigned" if previous else "assigned"
     repo.audit(
@@ -91,10 +90,17 @@ def give_up(
 
 
 def store_reply(
-    session: Session, actor: Actor, conversation_id: str, text: str, message_id: str
+    session: Session,
+    actor: Actor,
+    conversation_id: str,
+    text: str,
+    message_id: str,
+    *,
+    icon: str = "",
 ) -> bool:
-    """Store the agent's reply under `message_id`; False when it was stored already (a
-    double submit). Only the agent the conversation is assigned to may reply."""
+    """Store the agent's reply under `message_id`, by their name and with `icon` (what the
+    chat shows instead of the bot's avatar); False when it was stored already (a double
+    submit). Only the agent the conversation is assigned to may reply."""
     conversation = repo.lock_conversation(session, conversation_id)
     escalation = repo.escalation_of(session, conversation_id)
     owner = escalation.assigned_agent_id if escalation else None
@@ -102,7 +108,8 @@ def store_reply(
         raise AppError("handoff_conflict", "claim the conversation before replying to the customer")
     _, created = repo.add_message(
         session, conversation_id=conversation_id, message_id=message_id, role="agent",
-        author=actor.display_name, text=text, metadata={"agent_id": actor.agent_id},
+        author=actor.display_name, text=text,
+        metadata={"agent_id": actor.agent_id, **({"icon": icon} if icon else {})},
     )  # fmt: skip
     if created:
         repo.audit(

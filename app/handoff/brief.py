@@ -1,9 +1,10 @@
 """What an agent reads first about an escalated conversation: the brief.
 
 Built from the transcript alone (each customer turn carries its triage in the message's
-metadata, each bot answer its citations), so it can be rebuilt at any time and always agrees
-with what the customer actually said. Priority is 1 (urgent) to 4 (low); the queue adds the
-waiting time on top (`effective_priority`).
+metadata, each bot answer its citations; texts as their authors wrote them, `as_written`),
+so it can be rebuilt at any time and always agrees with what the customer actually said.
+Priority is 1 (urgent) to 4 (low); the queue adds the waiting time on top
+(`effective_priority`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from app.ground.render import plain
 from app.ground.text import split_sentences
 
 _ISSUE_CHARS = 280
 _SUGGESTION_CHARS = 160
 _MARKER = re.compile(r"\s*\[\d+\]")
+# A step's number or bullet at the start of a line ("1. ", "2) ", "- "): not a sentence.
+_LIST_MARKER = re.compile(r"^\s*(?:\d{1,3}[.)]|[-*+•])\s+", re.MULTILINE)
+
+
+def as_written(role: str, stored: str) -> str:
+    """A stored message's text as its author wrote it. The bot's answers are stored as the
+    chat showed them, escaped Markdown (app.ground.render.inert); everyone else's as typed.
+    The brief and the console quote the words, not the escapes (`1\\.`, `\\[1\\]`)."""
+    return plain(stored) if role == "assistant" else stored
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ def _suggested(turns: Sequence[BriefTurn]) -> str:
         if turn.kind == "abstain":
             lines.append("- Could not find an answer in the documentation.")
             continue
-        sentences = split_sentences(_MARKER.sub("", turn.text))
+        sentences = split_sentences(_LIST_MARKER.sub("", _MARKER.sub("", turn.text)))
         first = sentences[0] if sentences else turn.text
         cited = f" (sources: {'; '.join(dict.fromkeys(turn.sources))})" if turn.sources else ""
         lines.append(f"- {_clip(first, _SUGGESTION_CHARS)}{cited}")

@@ -9,19 +9,19 @@ arrives. Each function returns the bus events that announce its change; the call
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.db import escalations as repo
-from app.db.models import Escalation, utc_now
+from app.db.models import Conversation, Escalation, utc_now
 from app.db.steps import message_by_id
 from app.handoff import machine
-from app.handoff.brief import BriefTurn, build_brief
+from app.handoff.brief import BriefTurn, as_written, build_brief
 from app.handoff.events import escalation_event, message_event
 from app.handoff.machine import next_state
-from app.handoff.notices import post_system_message, queued_text
+from app.handoff.notices import limited_text, post_system_message, queued_text
 from app.handoff.views import EscalationOutcome
 from app.live.bus import Event
 
@@ -67,14 +67,21 @@ def escalate_conversation(
     *,
     expected_wait: str,
     assistant: str,
+    per_hour: int,
 ) -> tuple[EscalationOutcome, list[Event]]:
     """Queue the conversation for a person, or add the reason to an open escalation; a new
-    queueing tells the customer, as `assistant`, how long a person takes (`expected_wait`)."""
+    queueing tells the customer, as `assistant`, how long a person takes (`expected_wait`).
+    A customer queued `per_hour` times in the last hour is not queued again: they are told
+    their earlier request is with the team, and nothing else changes."""
     conversation = repo.lock_conversation(session, conversation_id)
     state = next_state(conversation.status, "escalate")
     escalation = repo.escalation_of(session, conversation_id)
     created = conversation.status == "bot"
     now = utc_now()
+    if created and over_limit(session, conversation, now, per_hour):
+        notice_id = post_system_message(session, conversation_id, assistant, limited_text())
+        outcome = EscalationOutcome(False, conversation.status, 0, limited=True)
+        return outcome, [message_event(conversation_id, notice_id, "system")]
     if escalation is None:
         escalation = repo.new_escalation(session, conversation_id, reason, now)
     elif created:  # reopened after a person had handed it back
@@ -99,12 +106,19 @@ def escalate_conversation(
     return EscalationOutcome(created, state, escalation.priority), events
 
 
+def over_limit(session: Session, conversation: Conversation, now: datetime, per_hour: int) -> bool:
+    """Whether the conversation's customer was queued `per_hour` times in the hour before
+    `now` (a stream of junk or repeated requests must not flood the queue)."""
+    since = now - timedelta(hours=1)
+    return repo.escalations_of_customer_since(session, conversation, since) >= per_hour
+
+
 def refresh_brief(session: Session, escalation: Escalation, reasons: list[str]) -> None:
     """Rebuild the escalation's brief and priority from the transcript as it is now."""
     turns = [
         BriefTurn(
             role=message.role,
-            text=message.text,
+            text=as_written(message.role, message.text),
             triage=(message.metadata_ or {}).get("triage"),
             topic=(message.metadata_ or {}).get("policy_topic"),
             sources=tuple(c.title for c in citations),

@@ -22,6 +22,14 @@ def queued_text(expected_wait: str) -> str:
     )
 
 
+def limited_text() -> str:
+    return (
+        "Our support team already has your earlier request, and a person will reply right "
+        "here as soon as they can: there's no need to ask again. Meanwhile I'm happy to help "
+        "with anything else."
+    )
+
+
 def joined_text(agent: str) -> str:
     return f"{agent} from our support team has joined the conversation."
 

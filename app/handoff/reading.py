@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 from app.db import escalations as repo
 from app.db.models import Conversation, Escalation, Message
 from app.ground.errors import AppError
-from app.ground.render import plain
-from app.handoff.brief import effective_priority
+from app.handoff.brief import as_written, effective_priority
 from app.handoff.views import (
     AuditView,
     ConversationView,
@@ -141,8 +140,7 @@ def _message_view(message: Message, citations: Sequence[Any]) -> MessageView:
         id=message.id,
         role=message.role,
         author="Customer" if message.role == "customer" else message.author,
-        # The bot's messages are stored as the chat showed them (escaped Markdown).
-        text=plain(message.text) if message.role == "assistant" else message.text,
+        text=as_written(message.role, message.text),
         created_at=message.created_at,
         citations=[
             {

@@ -145,11 +145,14 @@ class Handoff:
     ) -> EscalationOutcome:
         """Queue the conversation for a person, once: a second call adds its reason and
         refreshes the brief; a resolved escalation is reopened. A new queueing tells the
-        customer what happens next (a system message, pushed like an agent's)."""
+        customer what happens next (a system message, pushed like an agent's). Past the
+        customer's escalations for the hour nothing is queued: they are told their earlier
+        request is with the team."""
         work = partial(
             escalate.escalate_conversation,
             conversation_id=conversation_id, reason=reason, detail=detail,
             expected_wait=self._settings.expected_wait, assistant=self._assistant,
+            per_hour=self._settings.escalations_per_hour,
         )  # fmt: skip
         try:
             return await self._run_announcing(work)
@@ -214,7 +217,7 @@ class Handoff:
         def work(session: Session) -> Sequence[Event]:
             stored = actions.store_reply(
                 session, actor=actor, conversation_id=conversation_id, text=text,
-                message_id=message_id,
+                message_id=message_id, icon=self._settings.agent_icon,
             )  # fmt: skip
             if stored:
                 return [message_event(conversation_id, message_id, "agent")]
@@ -241,25 +244,6 @@ class Handoff:
     ) -> list[AuditView]:
         return await self._run(
             partial(reading.audit_views, limit=limit, conversation_id=conversation_id)
-        )
-
-    async def record_audit(
-        self,
-        actor: Actor | None,
-        action: str,
-        *,
-        conversation_id: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> None:
-        """Log something done outside the handoff (logins, agent management)."""
-        await self._run(
-            lambda session: repo.audit(
-                session,
-                action=action,
-                agent_id=actor.agent_id if actor else None,
-                conversation_id=conversation_id,
-                detail=detail,
-            )  # fmt: skip
         )
 
     # --- moves --------------------------------------------------------------------------

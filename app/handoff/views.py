@@ -104,8 +104,11 @@ class AuditView:
 @dataclass(frozen=True)
 class EscalationOutcome:
     """What `Handoff.escalate` did: `created` is False when the conversation was already
-    waiting for or with a person (the reasons were added, nothing else changed)."""
+    waiting for or with a person (the reasons were added, nothing else changed), and when
+    the customer had reached their escalations for the hour (`limited`: nothing changed, the
+    customer was told their earlier request is with the team)."""
 
     created: bool
     state: str
     priority: int
+    limited: bool = False

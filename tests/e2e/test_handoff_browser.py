@@ -29,7 +29,8 @@ AGENT_PASSWORD = "a long password 123"
 COMPLAINT = "This is ridiculous, my AP-2 has dropped the connection all week. Order 55123. Useless!"
 QUEUED = "I've passed this conversation to our support team"
 JOINED = "Ana from our support team has joined the conversation."
-AGENT_REPLY = "Hi, this is Ana. Let's sort this out."
+AGENT_REPLY = "Hi, this is Ana. Let's sort this out: see https://support.larkspur.example/rma."
+RMA_LINK = "https://support.larkspur.example/rma"
 HOSTILE = "Still down since Monday <img src=x onerror=alert(1)> see above"
 RESOLVED = "Ana has marked this conversation as resolved"
 QUESTION = "How long do I hold the reset button on the AP-2?"
@@ -157,6 +158,11 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
             1, timeout=WAIT
         )
         expect(chat.get_by_text(AGENT_REPLY)).to_be_visible(timeout=WAIT)
+        # Her link works as written, and her reply has her icon, not the bot's avatar.
+        link = chat.locator(f'a[href="{RMA_LINK}"]')
+        expect(link).to_have_text(RMA_LINK)
+        ana_says = chat.locator(".ai-message").filter(has_text=AGENT_REPLY)
+        expect(ana_says.locator("svg.lucide-headset")).to_have_count(1)
 
         # While Ana has it, a customer message reaches the console live (no reload) and the
         # bot keeps quiet. Its markup stays text in the console.

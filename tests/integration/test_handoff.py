@@ -4,6 +4,7 @@ the real migrations), and the bus that carries its events between processes."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -14,10 +15,23 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from app.chat.chainlit_dicts import step_dict
+from app.conversation.rules import failures_escalate
 from app.db.engine import make_engine, upgrade
-from app.db.models import Agent, AuditEntry, Conversation, Escalation, Message, utc_now
+from app.db.models import (
+    Agent,
+    AuditEntry,
+    Conversation,
+    Customer,
+    Escalation,
+    Feedback,
+    Message,
+    utc_now,
+)
 from app.ground.config import ConsoleSettings, HandoffSettings
 from app.ground.errors import AppError
+from app.ground.render import inert
+from app.handoff import actions
 from app.handoff.service import Handoff
 from app.handoff.views import Actor
 from app.live.bus import Bus, LocalBus, PostgresBus
@@ -275,6 +289,218 @@ def test_agents_racing_to_claim_one_conversation_get_one_winner(
     assert outcomes.count("handoff_conflict") == 4
     joined = [t for role, t in customer_sees(engine, cid) if "has joined" in t]
     assert len(joined) == 1
+
+
+def bot_failed(engine: Engine, conversation_id: str, *, thumbs_down: bool = False) -> None:
+    """The bot abstained on a customer's question (and, with `thumbs_down`, they voted it
+    down), stored as the chat stores them."""
+    with Session(engine) as session, session.begin():
+        reply_id = str(uuid.uuid4())
+        session.add(
+            Message(
+                id=reply_id, conversation_id=conversation_id, role="assistant",
+                type="assistant_message", name="Support assistant",
+                text="I could not find that in the documentation.",
+                metadata_={"answer_kind": "abstain"}, created_at=utc_now(),
+            )
+        )  # fmt: skip
+        session.flush()
+        if thumbs_down:
+            session.add(Feedback(message_id=reply_id, conversation_id=conversation_id, value=0))
+
+
+def test_failures_before_a_resolved_escalation_do_not_count_again(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    handoff = make_handoff(engine)
+    ana = agent(engine, "Ana")
+    cid = conversation(engine, "How do I set up OSPF on the LR-200?")
+    bot_failed(engine, cid)
+    bot_failed(engine, cid, thumbs_down=True)
+
+    async def scenario() -> tuple[int, int, int]:
+        before = await handoff.failures(cid)
+        await handoff.escalate(cid, "repeated_failure")
+        await handoff.claim(ana, cid)
+        await handoff.resolve(ana, cid)
+        just_back = await handoff.failures(cid)
+        bot_failed(engine, cid)  # one new failure after the person handed it back
+        return before, just_back, await handoff.failures(cid)
+
+    before, just_back, after_one = asyncio.run(scenario())
+    assert before == 3  # two abstentions and a thumbs down
+    assert (just_back, after_one) == (0, 1)
+    assert not failures_escalate(after_one)  # one failure does not send it back to the queue
+    bot_failed(engine, cid, thumbs_down=True)
+    assert failures_escalate(asyncio.run(handoff.failures(cid)))  # a second one does
+
+
+def test_two_supervisors_reassigning_at_once_cannot_both_win(
+    database: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, engine = database
+    handoff = make_handoff(engine)
+    ana, ben, cy = agent(engine, "Ana"), agent(engine, "Ben"), agent(engine, "Cy")
+    sue, sam = agent(engine, "Sue", "supervisor"), agent(engine, "Sam", "supervisor")
+    cid = conversation(engine, "I want to talk to a person")
+
+    def both_read_first() -> None:
+        """SQLite has no row locks: make both transactions read the conversation and its
+        assignee before either writes, the interleaving that hid the second reassignment."""
+        both_read = threading.Barrier(2, timeout=60)
+        read_escalation = actions.require_escalation
+
+        def read_then_wait(session: Session, conversation_id: str) -> Any:
+            escalation = read_escalation(session, conversation_id)
+            both_read.wait()
+            return escalation
+
+        monkeypatch.setattr(actions, "require_escalation", read_then_wait)
+
+    async def scenario() -> list[str]:
+        await handoff.escalate(cid, "asked_for_human")
+        await handoff.claim(ana, cid)
+        if url.startswith("sqlite"):
+            both_read_first()
+        results = await asyncio.gather(
+            handoff.assign(sue, cid, ben.agent_id),
+            handoff.assign(sam, cid, cy.agent_id),
+            return_exceptions=True,
+        )
+        return ["ok" if r is None else getattr(r, "code", repr(r)) for r in results]
+
+    outcomes = asyncio.run(scenario())
+    with Session(engine) as session:
+        moves = [
+            (entry.detail.get("from"), entry.detail["to"])
+            for entry in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "reassigned").order_by(AuditEntry.id)
+            )
+        ]
+    owner = state_and_owner(engine, cid)
+    # Either one wins and the other is told of the conflict (SQLite), or they run one after
+    # the other (PostgreSQL's row lock): each reassignment starts from who had it before.
+    assert outcomes.count("ok") + outcomes.count("handoff_conflict") == 2
+    chain = [ana.agent_id] + [to for _, to in moves]
+    assert [source for source, _ in moves] == chain[:-1]
+    assert owner == chain[-1]
+    joined = [t for role, t in customer_sees(engine, cid) if "has joined" in t]
+    assert len(joined) == 1 + len(moves)
+
+
+def state_and_owner(engine: Engine, conversation_id: str) -> str | None:
+    with Session(engine) as session:
+        return session.scalars(
+            select(Escalation.assigned_agent_id).where(
+                Escalation.conversation_id == conversation_id
+            )
+        ).one()
+
+
+def customers_conversation(engine: Engine, identifier: str, text: str) -> str:
+    """A conversation of the customer `identifier` (added if new) with one message."""
+    cid = conversation(engine, text)
+    with Session(engine) as session, session.begin():
+        customer = session.scalars(
+            select(Customer).where(Customer.identifier == identifier)
+        ).first()
+        if customer is None:
+            customer = Customer(identifier=identifier, metadata_={})
+            session.add(customer)
+            session.flush()
+        row = session.get(Conversation, cid)
+        assert row is not None
+        row.customer_id = customer.id
+    return cid
+
+
+def test_a_customer_cannot_queue_more_escalations_an_hour_than_the_limit(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    recorder = Recorder()
+    handoff = make_handoff(engine, escalations_per_hour=2)
+    handoff.bus = recorder  # type: ignore[assignment]
+    ana = agent(engine, "Ana")
+    first, second, third = (
+        customers_conversation(engine, "customer:junk", f"person please {i}") for i in range(3)
+    )
+    other = customers_conversation(engine, "customer:calm", "I want to talk to a person")
+
+    async def scenario() -> list[tuple[bool, bool]]:
+        outcomes = [
+            await handoff.escalate(first, "asked_for_human"),
+            await handoff.escalate(second, "asked_for_human"),
+            await handoff.escalate(third, "asked_for_human"),  # a third conversation: limited
+        ]
+        await handoff.claim(ana, first)
+        await handoff.resolve(ana, first)
+        outcomes.append(await handoff.escalate(first, "asked_for_human"))  # reopening: limited
+        outcomes.append(await handoff.escalate(other, "asked_for_human"))  # someone else
+        return [(o.created, o.limited) for o in outcomes]
+
+    assert asyncio.run(scenario()) == [
+        (True, False), (True, False), (False, True), (False, True), (True, False),
+    ]  # fmt: skip
+    assert state(engine, third) == ("bot", None)  # no escalation row, the bot still answers
+    assert state(engine, first) == ("bot", "resolved")  # not reopened
+    told = [text for role, text in customer_sees(engine, third) if role == "system"]
+    assert len(told) == 1 and "already has your earlier request" in told[0]
+    escalation_events = [e for e in recorder.events if e["kind"] == "escalation"]
+    assert {e["conversation_id"] for e in escalation_events} == {first, second, other}
+    assert [e for e in escalation_events if e["conversation_id"] == first][-1]["state"] == (
+        "resolved"
+    )
+
+
+def test_the_brief_quotes_the_bots_words_not_the_chats_escapes(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    handoff = make_handoff(engine)
+    # The chat stores the bot's answers as it showed them: escaped Markdown.
+    cid = conversation(
+        engine,
+        "My LR-200 drops the connection every hour.",
+        bot=inert("1. Update the LR-200 firmware to 4.2 [1]."),
+    )
+
+    async def scenario() -> Any:
+        await handoff.escalate(cid, "asked_for_human")
+        return await handoff.conversation(cid)
+
+    view = asyncio.run(scenario())
+    assert view.escalation is not None
+    assert view.escalation.bot_suggested == "- Update the LR-200 firmware to 4.2."
+    bot = [m for m in view.messages if m.role == "assistant"]
+    assert bot[0].text == "1. Update the LR-200 firmware to 4.2 [1]."
+
+
+def test_an_agents_reply_does_not_look_like_the_bots(database: tuple[str, Engine]) -> None:
+    _, engine = database
+    handoff = make_handoff(engine)
+    ana = agent(engine, "Ana")
+    cid = conversation(engine, "I want to talk to a person", bot="Of course [1].")
+
+    async def scenario() -> str:
+        await handoff.escalate(cid, "asked_for_human")
+        await handoff.claim(ana, cid)
+        return await handoff.reply(ana, cid, "Hi, Ana here.", str(uuid.uuid4()))
+
+    reply_id = asyncio.run(scenario())
+    with Session(engine) as session:
+        steps = {
+            m.role: step_dict(m, None)
+            for m in session.scalars(select(Message).where(Message.conversation_id == cid))
+        }
+    # What the chat is sent (pushed now, or read on resume): the agent's name, and an icon
+    # in place of the bot's avatar; the bot and its notices keep the avatar.
+    assert steps["agent"]["id"] == reply_id
+    assert steps["agent"]["name"] == "Ana" and steps["agent"]["metadata"]["icon"] == "headset"
+    assert "icon" not in steps["assistant"]["metadata"]
+    assert "icon" not in steps["system"]["metadata"]
+    assert steps["system"]["name"] == steps["assistant"]["name"] == "Support assistant"
 
 
 def test_postgres_bus_carries_events_between_connections() -> None:

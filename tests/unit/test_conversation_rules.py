@@ -18,6 +18,7 @@ from app.conversation.events import (
     AnswerFinished,
     AnswerPiece,
     AnswerRestarted,
+    AnswerWithdrawn,
     CustomerTurn,
     HandoffNotice,
     HistoryChanged,
@@ -206,6 +207,39 @@ def test_while_a_person_has_the_conversation_the_bot_keeps_quiet() -> None:
     # The console hears of the message before its triage (seconds under load), then again
     # with the triage.
     assert world.handoff.calls == [("arrived", "t", "m1"), ("turn", "t", "m1", None)]
+
+
+@dataclass
+class ClaimedMidStream(FakePipeline):
+    """An answer during whose streaming an agent claims the conversation."""
+
+    handoff: FakeHandoff = field(default_factory=FakeHandoff)
+
+    async def stream(
+        self, message: str, history: tuple[Turn, ...] = ()
+    ) -> AsyncIterator[AnswerEvent]:
+        yield TextDelta("Hold the reset ")
+        self.handoff.bot_answers = False  # Ana claims it here, in the console
+        yield TextDelta("button [1].")
+        yield Done(answer(kind="abstain"))
+
+
+def test_an_answer_overtaken_by_a_person_is_withdrawn_not_delivered() -> None:
+    handoff = FakeHandoff()
+    world = World(pipeline=ClaimedMidStream(handoff=handoff), handoff=handoff)
+    events = world.turn(TURN)
+    reply_id = events[0].reply_id  # type: ignore[union-attr]
+    assert events[2:] == [
+        AnswerWithdrawn(reply_id, rules.WITHDRAWN_TEXT),
+        HistoryChanged((Turn("customer", "how do I reset my AP-1?"),)),  # no answer kept
+    ]
+    assert not any(isinstance(e, AnswerFinished) for e in events)
+    assert isinstance(events[2], Refused)  # shown by every front door that shows refusals
+    # The person gets the message with its triage; nothing of the answer is stored, and the
+    # withdrawn abstention counts neither as an answer nor as a failure.
+    assert world.handoff.calls == [("turn", "t", "m1", None)]
+    assert [call[0] for call in world.store.calls] == ["take"]
+    assert ("answer", "abstain") not in world.recorder.seen
 
 
 def test_a_message_the_pipeline_refuses_gets_a_refusal_and_nothing_else() -> None:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.ground.errors import AppError
-from app.handoff.brief import BriefTurn, build_brief, effective_priority
+from app.ground.render import inert
+from app.handoff.brief import BriefTurn, as_written, build_brief, effective_priority
 from app.handoff.machine import bot_may_answer, next_state
 from app.pipeline.policy import policy_topic
 from app.pipeline.triage import triage
@@ -84,3 +85,15 @@ def test_a_calm_request_for_a_person_stays_low_and_rises_while_waiting() -> None
     assert effective_priority(3, queued, queued + timedelta(minutes=14), 15) == 3
     assert effective_priority(3, queued, queued + timedelta(minutes=31), 15) == 1
     assert effective_priority(3, queued, queued + timedelta(hours=5), 15) == 1
+
+
+def test_the_brief_quotes_the_bots_steps_as_written() -> None:
+    stored = inert("1. Update the LR-200 firmware to 4.2 [1].\n2. Restart it.")
+    turns = [
+        BriefTurn("customer", "My LR-200 drops every hour", triage=triage("LR-200").to_json()),
+        BriefTurn("assistant", as_written("assistant", stored), sources=("LR-200 Guide",),
+                  kind="answer"),
+    ]  # fmt: skip
+    brief = build_brief(turns, ["asked_for_human"])
+    assert brief.bot_suggested == "- Update the LR-200 firmware to 4.2. (sources: LR-200 Guide)"
+    assert as_written("customer", "1\\. as typed") == "1\\. as typed"  # people's text is kept

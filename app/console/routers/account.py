@@ -10,6 +10,7 @@ import asyncio
 import logging
 import math
 from datetime import timedelta
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -61,7 +62,6 @@ async def login_post(
     request: Request,
     settings: SettingsDep,
     engine: EngineDep,
-    handoff: HandoffDep,
     limiter: LimiterDep,
     username: Annotated[str, Form(max_length=200)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
@@ -88,7 +88,10 @@ async def login_post(
         limited.headers["Retry-After"] = str(math.ceil(wait))
         return limited
     lifetime = timedelta(hours=settings.console.session_hours)
-    result = await asyncio.to_thread(authenticate, engine, username, password, lifetime)
+    result = await asyncio.to_thread(
+        partial(authenticate, address=auth.client_address(request)),
+        engine, username, password, lifetime,
+    )  # fmt: skip
     if result is None:
         limiter.failed(key)
         log.warning("console: failed sign-in for %r from %s", key[0], key[1])
@@ -97,8 +100,7 @@ async def login_post(
             error=LOGIN_FAILED,
         )  # fmt: skip
     limiter.succeeded(key)
-    new, actor = result
-    await handoff.record_audit(actor, "login", detail={"address": auth.client_address(request)})
+    new, _ = result
     response = RedirectResponse(next_path, 303, headers=security_headers())
     auth.set_session_cookie(response, request, settings, new.token)
     response.delete_cookie(auth.LOGIN_COOKIE, path=auth.LOGIN_PATH)
@@ -114,9 +116,8 @@ async def logout(
     handoff: HandoffDep,
 ) -> Response:
     """End this login everywhere: the row, the cookie and its live streams."""
-    await asyncio.to_thread(revoke, engine, user.session_id)
+    await asyncio.to_thread(revoke, engine, user.session_id, user.actor.agent_id)
     await handoff.bus.publish({"kind": "session_revoked", "session_id": user.session_id})
-    await handoff.record_audit(user.actor, "logout")
     if auth.as_json(request):
         response: Response = JSONResponse({"ok": True}, headers=security_headers())
     else:

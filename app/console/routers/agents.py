@@ -1,6 +1,8 @@
 """Agent management (/console/agents), for admins: the list, adding an agent, deactivating
 or reactivating one (which signs them out everywhere, live streams included), and changing
-a role (effective on their next request). Every change is written to the audit log.
+a role (effective on their next request). Every change is written to the audit log in the
+same transaction as the change itself: a change is never left unaudited, nor an audit entry
+left for a change that was rolled back.
 
 Refusals here stay on the agents page (#agents-error) or are {"error": message} as JSON.
 """
@@ -23,6 +25,7 @@ from app.console.deps import AdminPageDep, CsrfAdminDep, EngineDep, HandoffDep
 from app.console.html import page_response, security_headers
 from app.console.passwords import hash_password
 from app.db import agents as db_agents
+from app.db.escalations import audit
 from app.db.models import Agent
 from app.ground.errors import AppError
 
@@ -70,7 +73,6 @@ async def agents_create(
     request: Request,
     user: CsrfAdminDep,
     engine: EngineDep,
-    handoff: HandoffDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     role: Annotated[str, Form()] = "agent",
@@ -81,16 +83,12 @@ async def agents_create(
         check_password_rules(password)
         password_hash = await asyncio.to_thread(hash_password, password)
         created = await asyncio.to_thread(
-            create, engine, username, display_name, role, password_hash
+            create, engine, user.actor.agent_id, username, display_name, role, password_hash
         )
     except AppError as exc:
         return await agents_response(
             request, user, engine, error=exc.message, status=exc.http_status
         )
-    await handoff.record_audit(
-        user.actor, "agent_created", detail={"agent_id": created[0], "username": created[1],
-                                             "role": role},
-    )  # fmt: skip
     return await after_change(request, user, engine, f"Added {created[1]} ({role}).")
 
 
@@ -111,17 +109,13 @@ async def agents_active(
             request, user, engine, error="You cannot deactivate yourself.", status=400
         )
     try:
-        revoked = await asyncio.to_thread(set_active, engine, agent_id, on)
+        revoked = await asyncio.to_thread(set_active, engine, user.actor.agent_id, agent_id, on)
     except AppError as exc:
         return await agents_response(
             request, user, engine, error=exc.message, status=exc.http_status
         )
     for session_id in revoked:
         await handoff.bus.publish({"kind": "session_revoked", "session_id": session_id})
-    await handoff.record_audit(
-        user.actor, "agent_activated" if on else "agent_deactivated",
-        detail={"agent_id": agent_id, "sessions_ended": len(revoked)},
-    )  # fmt: skip
     return await after_change(request, user, engine, "Activated." if on else "Deactivated.")
 
 
@@ -131,7 +125,6 @@ async def agents_role(
     agent_id: str,
     user: CsrfAdminDep,
     engine: EngineDep,
-    handoff: HandoffDep,
     role: Annotated[str, Form()],
 ) -> Response:
     """Change an agent's role (admins); takes effect on their next request."""
@@ -141,14 +134,11 @@ async def agents_role(
             status=400,
         )  # fmt: skip
     try:
-        await asyncio.to_thread(set_role, engine, agent_id, role)
+        await asyncio.to_thread(set_role, engine, user.actor.agent_id, agent_id, role)
     except AppError as exc:
         return await agents_response(
             request, user, engine, error=exc.message, status=exc.http_status
         )
-    await handoff.record_audit(
-        user.actor, "agent_role_changed", detail={"agent_id": agent_id, "role": role}
-    )
     return await after_change(request, user, engine, f"Role changed to {role}.")
 
 
@@ -160,9 +150,14 @@ def list_agents(engine: Engine) -> list[Agent]:
 
 
 def create(
-    engine: Engine, username: str, display_name: str, role: str, password_hash: str
+    engine: Engine,
+    admin_id: str,
+    username: str,
+    display_name: str,
+    role: str,
+    password_hash: str,
 ) -> tuple[str, str]:
-    """Add an agent; (id, normalized username). Blocking."""
+    """Add an agent, audited as done by `admin_id`; (id, normalized username). Blocking."""
     with Session(engine) as session, session.begin():
         agent = db_agents.create_agent(
             session,
@@ -171,18 +166,32 @@ def create(
             role=role,
             password_hash=password_hash,
         )
+        audit(
+            session, action="agent_created", agent_id=admin_id,
+            detail={"agent_id": agent.id, "username": agent.username, "role": role},
+        )  # fmt: skip
         return agent.id, agent.username
 
 
-def set_active(engine: Engine, agent_id: str, active: bool) -> list[str]:
-    """Deactivate or reactivate; the ids of the sessions that ended. Blocking."""
+def set_active(engine: Engine, admin_id: str, agent_id: str, active: bool) -> list[str]:
+    """Deactivate or reactivate, audited; the ids of the sessions that ended. Blocking."""
     with Session(engine) as session, session.begin():
-        return db_agents.set_active(session, agent_id=agent_id, active=active)
+        revoked = db_agents.set_active(session, agent_id=agent_id, active=active)
+        audit(
+            session, action="agent_activated" if active else "agent_deactivated",
+            agent_id=admin_id, detail={"agent_id": agent_id, "sessions_ended": len(revoked)},
+        )  # fmt: skip
+        return revoked
 
 
-def set_role(engine: Engine, agent_id: str, role: str) -> None:
+def set_role(engine: Engine, admin_id: str, agent_id: str, role: str) -> None:
+    """Change an agent's role, audited. Blocking."""
     with Session(engine) as session, session.begin():
         db_agents.set_role(session, agent_id=agent_id, role=role)
+        audit(
+            session, action="agent_role_changed", agent_id=admin_id,
+            detail={"agent_id": agent_id, "role": role},
+        )  # fmt: skip
 
 
 def agent_json(agent: Agent) -> dict[str, object]:
