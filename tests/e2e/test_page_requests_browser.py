@@ -129,3 +129,21 @@ def test_widget_answers_a_message_sent_the_moment_it_opens(
     assert seen.errors == []
     assert first_user == [200]  # the widget knew the customer from its first question
     page.close()
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_chat_page_answers_a_message_sent_the_moment_it_opens(
+    base: str, browser: Browser, attempt: int
+) -> None:
+    page = browser.new_page()
+    seen = Recorder(page)
+    question = f"How do I mount the AP-1? (chat try {attempt})"
+    page.goto(f"{base}/chat/")
+    _send(page, question)
+    expect(page.locator(".ai-message").filter(has_text="bracket").last).to_be_visible(
+        timeout=30_000
+    )
+    _settings_loaded(page)
+    expect(page.get_by_text(question).first).to_be_visible()
+    assert seen.errors == []
+    page.close()
