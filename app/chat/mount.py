@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.chat.ui_files import UI_FOLDER, write_ui_files
 from app.ground.config import Settings
 
 CHAT_PATH = "/chat"
@@ -26,7 +27,8 @@ _TARGET = Path(__file__).with_name("chainlit_app.py")
 
 
 def prepare_chainlit(settings: Settings, secret: str) -> None:
-    """Write Chainlit's config under SUPPORTBOT_HOME and point Chainlit at it."""
+    """Write Chainlit's config and the files it serves (app.chat.ui_files) under
+    SUPPORTBOT_HOME, and point Chainlit at them."""
     root = (settings.home / "chainlit").resolve()
     (root / ".chainlit").mkdir(parents=True, exist_ok=True)
     chat = settings.chat
@@ -36,8 +38,10 @@ def prepare_chainlit(settings: Settings, secret: str) -> None:
         allow_origins=json.dumps(chat.allow_origins),
         assistant_name=json.dumps(chat.assistant_name),
         chainlit_version=version("chainlit"),
+        ui_folder=UI_FOLDER,
     )
     (root / ".chainlit" / "config.toml").write_text(config, encoding="utf-8")
+    write_ui_files(root, chat.assistant_name, CHAT_PATH)
     os.environ["CHAINLIT_APP_ROOT"] = str(root)
     os.environ["CHAINLIT_AUTH_SECRET"] = secret
     os.environ.setdefault("CHAINLIT_AUTH_COOKIE_NAME", "sb_chat_token")
@@ -48,7 +52,24 @@ def mount_chat(app: FastAPI, settings: Settings, secret: str) -> None:
     from chainlit.utils import mount_chainlit  # only now: Chainlit reads its config on import
 
     mount_chainlit(app, target=str(_TARGET), path=CHAT_PATH)
+    _drop_api_docs()
     app.add_middleware(SocketOriginGuard, allowed=tuple(settings.chat.allow_origins))
+
+
+def _drop_api_docs() -> None:
+    """Chainlit's own FastAPI app publishes its API description and docs pages (under /chat);
+    ours are off unless configured (app/doors/web.py), and so are Chainlit's, always."""
+    from chainlit.server import app as chainlit_app
+
+    chainlit_app.openapi_url = chainlit_app.docs_url = chainlit_app.redoc_url = None
+    chainlit_app.router.routes = [
+        route
+        for route in chainlit_app.router.routes
+        if getattr(route, "path", "") not in _DOCS_PATHS
+    ]
+
+
+_DOCS_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 
 
 class SocketOriginGuard:

@@ -19,6 +19,7 @@ from app.chat.mount import mount_chat
 from app.console import state as app_state
 from app.console.routers import ROUTERS as CONSOLE_ROUTERS
 from app.doors.http import operators, search, widget
+from app.doors.http.csp import ContentSecurityPolicy
 from app.doors.services import lifespan_for
 from app.ground.config import Settings, get_settings
 from app.ground.errors import AppError
@@ -31,7 +32,14 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
     """
     settings = settings or get_settings()
     secret = chat_secret(settings)
-    app = FastAPI(title="supportbot", lifespan=lifespan_for(settings, secret, with_chat=with_chat))
+    docs = settings.web.api_docs  # off unless configured: the API's map is for developers
+    app = FastAPI(
+        title="supportbot",
+        lifespan=lifespan_for(settings, secret, with_chat=with_chat),
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     app_state.install(app, settings)
     app.state.chat_secret = secret
     app.middleware("http")(widget.give_customers_an_identity)
@@ -41,6 +49,7 @@ def create_app(settings: Settings | None = None, *, with_chat: bool = True) -> F
         app.include_router(router)
     if with_chat:
         mount_chat(app, settings, secret)
+    app.add_middleware(ContentSecurityPolicy)  # last added: outermost, so it sees every reply
     return app
 
 

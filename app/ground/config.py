@@ -164,6 +164,13 @@ class ConsoleSettings(BaseModel):
     max_reply_chars: int = Field(4000, ge=100)
 
 
+class WebSettings(BaseModel):
+    """The web app's own routes (app/doors/web.py)."""
+
+    # Serve FastAPI's /docs, /redoc and /openapi.json, a map of every route: for development.
+    api_docs: bool = False
+
+
 class LogSettings(BaseModel):
     """Logs of `supportbot serve` and `schedule-ingest`, on stderr (app/doors/logs.py)."""
 
@@ -201,6 +208,7 @@ class Settings(BaseSettings):
     chat: ChatSettings = ChatSettings()
     handoff: HandoffSettings = HandoffSettings()
     console: ConsoleSettings = ConsoleSettings()
+    web: WebSettings = WebSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")

@@ -234,7 +234,9 @@ def test_starters_and_widget_demo_page(chat_app: tuple[str, str]) -> None:
         assert [s["message"] for s in settings["starters"]] == ["How do I reset my AP-1?"]
         page = client.get("/widget-demo")
         assert page.status_code == 200
-        assert "/chat/copilot/index.js" in page.text and "mountChainlitWidget" in page.text
+        assert "/chat/public/widget.js" in page.text and "mountSupportWidget" in page.text
+        loader = client.get("/chat/public/widget.js").text  # signs in, then mounts Chainlit's
+        assert "/copilot/index.js" in loader and "mountChainlitWidget" in loader
         assert "script-src 'self' 'nonce-" in page.headers["content-security-policy"]
         assert client.get("/chat/copilot/index.js").status_code == 200
 

@@ -2,7 +2,9 @@
 
 A first visit to the chat (or the demo page) gets a signed, HTTP-only customer cookie
 (app.chat.identity): no sign-up. The demo page stands in for a company's site, which would
-mint the chat token for its own signed-in user the way `widget_token` does.
+mint the chat token for its own signed-in user the way `widget_token` does, and embed the
+widget the same way: `/chat/public/widget.js` and `mountSupportWidget(...)`, which signs the
+customer in before Chainlit's widget starts (see app/chat/static/widget.js for why).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from app.chat.identity import COOKIE_NAME, identifier, new_customer_cookie, verify
 from app.chat.mount import CHAT_PATH
 from app.console import state as app_state
+from app.doors.http import csp
 from app.ground.config import Settings
 
 router = APIRouter()
@@ -57,12 +60,7 @@ def widget_demo(request: Request) -> HTMLResponse:
         server=json.dumps(str(request.base_url).rstrip("/") + CHAT_PATH),
         token=json.dumps(token),
     )
-    csp = (
-        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self' ws: wss:; font-src 'self' data:"
-    )
-    return HTMLResponse(page, headers={"Content-Security-Policy": csp})
+    return HTMLResponse(page, headers={csp.HEADER: csp.policy(nonce)})
 
 
 def widget_token(customer_id: str) -> str:
@@ -93,8 +91,8 @@ _WIDGET_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <h1>Larkspur Networks</h1>
 <p>This page stands in for a company website. The support chat is embedded as a widget:
 open it with the button in the bottom corner.</p>
-<script src="/chat/copilot/index.js"></script>
+<script src="/chat/public/widget.js"></script>
 <script nonce="{nonce}">
-window.mountChainlitWidget({{chainlitServer: {server}, accessToken: {token}}});
+window.mountSupportWidget({{chainlitServer: {server}, accessToken: {token}}});
 </script>
 </body></html>"""
