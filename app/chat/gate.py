@@ -15,15 +15,18 @@ refuses, with a notice in the chat and nothing stored or answered:
 - more messages than `chat.rate_per_customer` per customer, or `chat.rate_per_ip` per client
   address, in `chat.rate_window_s` (app/chat/limits.py).
 
-Chainlit's `edit_message` handler rewrites a message and deletes the ones after it; message
-editing is off in supportbot's Chainlit config, but the handler ignores that setting, so the
-gate replaces it with one that does nothing.
+Chainlit's handlers for features supportbot turns off in its Chainlit config do not all
+check that config: `edit_message` rewrites a message and deletes every one after it, and
+`chat_settings_change` keeps whatever keys a client sends in the session, which is saved
+into the conversation on disconnect (a way to grow the database at will). The gate replaces
+the handlers of those features (OFF_EVENTS) with one that does nothing.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from chainlit.context import init_ws_context
@@ -48,6 +51,14 @@ TOO_MANY = (
 NOT_SENT = "Sorry, that message could not be sent. Please type it again."
 
 
+# Socket events of Chainlit features that are off in supportbot (message editing, chat
+# settings, audio): nothing a client sends on them is acted on.
+OFF_EVENTS = (
+    "edit_message", "chat_settings_change", "chat_settings_edit",
+    "audio_start", "audio_chunk", "audio_end",
+)  # fmt: skip
+
+
 class SocketGate:
     """`SocketGate(settings.chat)`; `install()` puts it in front of Chainlit's handlers."""
 
@@ -63,7 +74,8 @@ class SocketGate:
 
         sio.eio.max_http_buffer_size = self._chat.socket_max_bytes
         sio.on("client_message", self.client_message)
-        sio.on("edit_message", self.edit_message)
+        for event in OFF_EVENTS:
+            sio.on(event, _feature_off(event))
 
     async def client_message(self, sid: str, payload: Any) -> None:
         from chainlit.socket import message as chainlit_client_message
@@ -81,7 +93,7 @@ class SocketGate:
                 session, TOO_LONG.format(length=len(text), limit=self._chat.max_message_chars)
             )
             return
-        existing = await _role_and_conversation(message_id)
+        existing = await _role_and_conversation(session.thread_id, message_id)
         if existing is not None:
             if existing != ("customer", session.thread_id):
                 await _tell(session, NOT_SENT)
@@ -100,8 +112,12 @@ class SocketGate:
         }
         await chainlit_client_message(sid, {"message": step, "fileReferences": None})
 
-    async def edit_message(self, sid: str, _payload: Any = None) -> None:
-        log.warning("refused an edit_message from socket %s: editing is off", sid)
+
+def _feature_off(event: str) -> Callable[..., Awaitable[None]]:
+    async def refuse(sid: str, *_args: Any) -> None:
+        log.warning("ignored %s from socket %s: that feature is off", event, sid)
+
+    return refuse
 
 
 def _id_and_text(sent: Any) -> tuple[str | None, str | None]:
@@ -119,12 +135,13 @@ def _id_and_text(sent: Any) -> tuple[str | None, str | None]:
     return (raw_id if canonical else None), text
 
 
-async def _role_and_conversation(message_id: str) -> tuple[str, str] | None:
-    """Who wrote the message with that id, and where; None when no message has it."""
-
-    return await runtime.current().writes.read(
-        lambda session: message_origin(session=session, message_id=message_id)
-    )
+async def _role_and_conversation(thread_id: str, message_id: str) -> tuple[str, str] | None:
+    """Who wrote the message with that id, and where; None when no message has it. Asked
+    once the writes Chainlit has fired for this chat have landed: the bot's last answer,
+    which the customer may already see, is then in the database too."""
+    writes = runtime.current().writes
+    await writes.settled(thread_id)
+    return await writes.read(lambda session: message_origin(session=session, message_id=message_id))
 
 
 def _client_address(session: WebsocketSession) -> str:

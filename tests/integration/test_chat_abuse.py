@@ -294,3 +294,40 @@ def test_a_flood_of_messages_is_refused_politely_and_not_answered(
 
     run(scenario())
     assert rows(url, "select count(*) from sb_messages where text = :t", t=extra) == [(0,)]
+
+
+def test_features_that_are_off_cannot_rewrite_messages_or_grow_the_conversation(
+    chat_app: tuple[str, str, Path],
+) -> None:
+    base, url, _home = chat_app
+    question_id = str(uuid.uuid4())
+
+    async def scenario() -> tuple[str, str]:
+        customer = ChatClient(base)
+        await customer.login()
+        await customer.connect()
+        await customer.sio.emit("client_message", customer.message_payload(QUESTION, question_id))
+        deadline = time.monotonic() + 60
+        while not customer.answered_since(0):
+            assert time.monotonic() < deadline, "no answer"
+            await asyncio.sleep(0.05)
+        answer = customer.final_message()
+        # Editing the question would rewrite it and delete the answer after it.
+        await customer.sio.emit(
+            "edit_message", {"message": {"id": question_id, "output": "EDITED"}}
+        )
+        await customer.sio.emit("chat_settings_change", {"junk": "J" * 200_000})
+        await customer.close()  # on disconnect Chainlit saves the session into the thread
+        return str(answer["threadId"]), str(answer["id"])
+
+    thread_id, answer_id = run(scenario())
+    deadline = time.monotonic() + 30
+    while "chat_settings" not in str(
+        rows(url, "select metadata from sb_conversations where id = :t", t=thread_id)
+    ):  # the session is saved on disconnect: wait for it, then look at what was saved
+        assert time.monotonic() < deadline, "the session was never saved"
+        time.sleep(0.2)
+    ((metadata,),) = rows(url, "select metadata from sb_conversations where id = :t", t=thread_id)
+    assert "JJJJ" not in str(metadata)
+    assert rows(url, "select text from sb_messages where id = :m", m=question_id) == [(QUESTION,)]
+    assert rows(url, "select count(*) from sb_messages where id = :m", m=answer_id) == [(1,)]
