@@ -312,11 +312,11 @@ def test_features_that_are_off_cannot_rewrite_messages_or_grow_the_conversation(
             assert time.monotonic() < deadline, "no answer"
             await asyncio.sleep(0.05)
         answer = customer.final_message()
-        # Editing the question would rewrite it and delete the answer after it.
-        await customer.sio.emit(
-            "edit_message", {"message": {"id": question_id, "output": "EDITED"}}
-        )
-        await customer.sio.emit("chat_settings_change", {"junk": "J" * 200_000})
+        # Editing the question would rewrite it and delete the answer after it. `call` waits
+        # for the server's acknowledgement: the handler has run when it returns.
+        edit = {"message": {"id": question_id, "output": "EDITED"}}
+        await customer.sio.call("edit_message", edit, timeout=60)
+        await customer.sio.call("chat_settings_change", {"junk": "J" * 200_000}, timeout=30)
         await customer.close()  # on disconnect Chainlit saves the session into the thread
         return str(answer["threadId"]), str(answer["id"])
 
@@ -327,7 +327,7 @@ def test_features_that_are_off_cannot_rewrite_messages_or_grow_the_conversation(
     ):  # the session is saved on disconnect: wait for it, then look at what was saved
         assert time.monotonic() < deadline, "the session was never saved"
         time.sleep(0.2)
-    ((metadata,),) = rows(url, "select metadata from sb_conversations where id = :t", t=thread_id)
-    assert "JJJJ" not in str(metadata)
     assert rows(url, "select text from sb_messages where id = :m", m=question_id) == [(QUESTION,)]
     assert rows(url, "select count(*) from sb_messages where id = :m", m=answer_id) == [(1,)]
+    ((metadata,),) = rows(url, "select metadata from sb_conversations where id = :t", t=thread_id)
+    assert "JJJJ" not in str(metadata)
