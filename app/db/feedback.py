@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.db import conversations as repo
 from app.db.models import Feedback, Message, utc_now
+from app.db.steps import written_by_bot
 from app.ground.errors import AppError
 
 
@@ -27,12 +28,13 @@ def upsert_feedback(
 ) -> tuple[str, str]:
     """One feedback per message: a second vote replaces the first. `customer` is the voter's
     identifier. Returns the feedback's id and the message's conversation id; AppError
-    "not_found" (and nothing stored) unless the message is a bot answer in a conversation of
-    that customer. Flushes."""
+    "not_found" (and nothing stored) unless the bot wrote the message (its answer, or the
+    Chainlit step the answer hangs under, which is what the chat UI votes on) in a
+    conversation of that customer. Flushes."""
     message = session.get(Message, message_id)
     if (
         message is None
-        or message.role != "assistant"
+        or not written_by_bot(message)  # the chat UI votes on an answer's run step
         or repo.author_identifier(session, conversation_id=message.conversation_id) != customer
     ):
         raise AppError("not_found", f"no answer {message_id!r} in your conversations")

@@ -126,7 +126,7 @@ def store_step(*, session: Session, step: Step) -> None:
             metadata_={}, created_at=utc_now(),
         )  # fmt: skip
         session.add(row)
-    elif not _bot_row_of(row, step.get("threadId")):
+    elif not written_by_bot(row) or step.get("threadId") not in (None, "", row.conversation_id):
         raise _taken(step["id"])
     apply_step(row, step)
     repo.ensure_conversation(session, row.conversation_id).updated_at = utc_now()
@@ -166,10 +166,9 @@ def _thread_of(step: Step) -> str:
     return cast(str, thread_id)
 
 
-def _bot_row_of(row: Message, thread_id: str | None) -> bool:
-    """The row is one the bot wrote through Chainlit, in that conversation (if named)."""
-    if thread_id and row.conversation_id != thread_id:
-        return False
+def written_by_bot(row: Message) -> bool:
+    """The row is one the bot wrote through Chainlit: an answer, a notice or one of Chainlit's
+    own steps (the run an answer hangs under), not a customer's or a person's message."""
     return row.role != "customer" and "role" not in (row.metadata_ or {})
 
 

@@ -488,10 +488,10 @@ def test_a_customer_message_never_overwrites_a_stored_message(
 def test_a_customer_votes_only_on_the_bots_answers_in_their_own_conversations(
     engine: Engine, writes: ChatWrites, voter: Voter
 ) -> None:
-    failures: list[str] = []
+    counted: list[tuple[str, int]] = []  # what reaches the failure count and the metrics
 
-    async def on_feedback(conversation_id: str, _value: int) -> None:
-        failures.append(conversation_id)
+    async def on_feedback(conversation_id: str, value: int) -> None:
+        counted.append((conversation_id, value))
 
     layer = SupportDataLayer(
         engine, writes=writes, on_feedback=on_feedback, requester=lambda: voter.identifier
@@ -507,6 +507,9 @@ def test_a_customer_votes_only_on_the_bots_answers_in_their_own_conversations(
             await own(layer, thread_id, owner)
         voter.identifier = "customer:bob"
         bobs = await layer.upsert_feedback(Feedback(forId="bob-t-a", value=1))
+        # The chat UI votes on the run step an answer hangs under: the bot's too.
+        await layer.create_step(message("bob-t-run", "bob-t", "run", "", at, name="on_message"))
+        await layer.upsert_feedback(Feedback(forId="bob-t-run", value=1))
         voter.identifier = "customer:ann"
         for target in ("bob-t-a", "ann-t-q"):  # another's answer; one's own question
             with pytest.raises(AppError) as refused:
@@ -518,7 +521,7 @@ def test_a_customer_votes_only_on_the_bots_answers_in_their_own_conversations(
             await layer.upsert_feedback(Feedback(forId="bob-t-a", value=0))
 
     asyncio.run(scenario())
-    assert failures == ["bob-t"]  # only Bob's own vote was counted
+    assert counted == [("bob-t", 1), ("bob-t", 1)]  # Ann's refused thumbs down never counted
     with Session(engine) as session:
         votes = [(f.message_id, f.value) for f in session.scalars(select(FeedbackRow))]
-        assert votes == [("bob-t-a", 1)]
+        assert sorted(votes) == [("bob-t-a", 1), ("bob-t-run", 1)]
