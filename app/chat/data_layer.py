@@ -5,7 +5,12 @@ values wrongly on SQLite (see STACK_NOTES), so Chainlit talks to `SupportDataLay
 It only translates Chainlit's calls into the functions of app/db (steps, threads, customers,
 feedback, elements) and their rows into Chainlit's dicts (app/chat/chainlit_dicts.py). Every
 call runs through `app.db.chat_writes.ChatWrites`: its own transaction in a worker thread,
-writes in the order they were issued per conversation, every error propagating.
+writes in the order they were issued per conversation, every error propagating (but for a
+customer message whose id is taken: that write is a task nobody awaits, so it is logged).
+
+Nothing a client says about itself is taken on trust here: a customer's message is stored
+as that session's customer's (app.db.steps.store_customer_message), and a vote is checked
+against the customer who sent the request (app.chat.http_guard.requester).
 """
 
 from __future__ import annotations
