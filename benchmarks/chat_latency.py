@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.doors.evaluation import percentile  # noqa: E402
-from tests.integration.chat_server import ChatClient, serve  # noqa: E402
+from tests.integration.chat_server import UNLIMITED_MESSAGES, ChatClient, serve  # noqa: E402
 
 QUESTIONS = [
     "How do I factory reset my LR-400?",
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--data", default="data")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="supportbot-chat-bench-") as home:
-        with serve(Path(home), Path(args.data).resolve()) as base:
+        with serve(Path(home), Path(args.data).resolve(), **UNLIMITED_MESSAGES) as base:
             print(json.dumps(asyncio.run(run(base, args.sessions, args.questions))))
 
 

@@ -53,7 +53,7 @@ from benchmarks.handoff_common import (  # noqa: E402
     stats,
     until,
 )
-from tests.integration.chat_server import ChatClient, serve  # noqa: E402
+from tests.integration.chat_server import UNLIMITED_MESSAGES, ChatClient, serve  # noqa: E402
 
 TARGET_P95_MS = 1000.0
 NOTICE = "passed this conversation to our support team"
@@ -288,7 +288,7 @@ def main() -> int:
         url = args.database_url
         if args.postgres:
             url = stack.enter_context(fresh_postgres_database(args.admin_url))
-        env = {"SUPPORTBOT_CHAT__SECRET": CHAT_SECRET}
+        env = {"SUPPORTBOT_CHAT__SECRET": CHAT_SECRET, **UNLIMITED_MESSAGES}
         if url:
             env["SUPPORTBOT_DATABASE_URL"] = url
         label = "postgresql" if url.startswith("postgres") else "sqlite"

@@ -76,7 +76,7 @@ from benchmarks.handoff_common import (  # noqa: E402
     stats,
     until,
 )
-from tests.integration.chat_server import ChatClient, serve  # noqa: E402
+from tests.integration.chat_server import UNLIMITED_MESSAGES, ChatClient, serve  # noqa: E402
 
 QUEUED_NOTICE = "passed this conversation to our support team"
 JOINED_NOTICE = "from our support team has joined the conversation"
@@ -651,6 +651,7 @@ def main() -> int:
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(fresh_postgres_database(args.admin_url))
         env = {"SUPPORTBOT_DATABASE_URL": url, "SUPPORTBOT_CHAT__SECRET": CHAT_SECRET}
+        env.update(UNLIMITED_MESSAGES)
         homes = [
             Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"sb-load-{n}-")))
             for n in range(args.processes)

@@ -5,12 +5,18 @@ values wrongly on SQLite (see STACK_NOTES), so Chainlit talks to `SupportDataLay
 It only translates Chainlit's calls into the functions of app/db (steps, threads, customers,
 feedback, elements) and their rows into Chainlit's dicts (app/chat/chainlit_dicts.py). Every
 call runs through `app.db.chat_writes.ChatWrites`: its own transaction in a worker thread,
-writes in the order they were issued per conversation, every error propagating.
+writes in the order they were issued per conversation, every error propagating (but for a
+customer message whose id is taken: that write is a task nobody awaits, so it is logged).
+
+Nothing a client says about itself is taken on trust here: a customer's message is stored
+as that session's customer's (app.db.steps.store_customer_message), and a vote is checked
+against the customer who sent the request (app.chat.http_guard.requester).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
@@ -33,17 +39,21 @@ from chainlit.user import PersistedUser, User
 from sqlalchemy import Engine
 
 from app.chat.chainlit_dicts import element_dict, persisted_user, step_dict, thread_dict
+from app.chat.http_guard import requester
 from app.db import conversations as repo
 from app.db import customers, elements, steps, threads
 from app.db import feedback as feedback_repo
 from app.db.chat_writes import ChatWrites, thread_key
 from app.db.steps import iso, parse_time
+from app.ground.errors import AppError
 
 if TYPE_CHECKING:
     from chainlit.element import Element as ChainlitElement
     from sqlalchemy.orm import Session
 
 __all__ = ["SupportDataLayer", "iso", "parse_time", "step_dict"]
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -75,12 +85,23 @@ def after_first_user_message(
     return run
 
 
+def _session_customer() -> str | None:
+    """The identifier of the chat session's customer, when there is a session with one."""
+    try:
+        user = context.session.user
+    except ChainlitContextException:
+        return None
+    return user.identifier if user is not None else None
+
+
 class SupportDataLayer(BaseDataLayer):
     """Chainlit's data layer on supportbot's tables; `SupportDataLayer(engine)`.
 
     `writes` is the process's write order, shared with the conversation service (a new one
     when not given); `on_feedback` is called with the conversation id and the value (1 up,
     0 down) after a vote is stored: a thumbs down is a failure of the bot (app/conversation).
+    `requester` names the customer behind the current request (votes are checked against
+    it); by default the one Chainlit authenticated (app.chat.http_guard.requester).
     """
 
     def __init__(
@@ -89,9 +110,11 @@ class SupportDataLayer(BaseDataLayer):
         *,
         writes: ChatWrites | None = None,
         on_feedback: Callable[[str, int], Coroutine[Any, Any, None]] | None = None,
+        requester: Callable[[], str | None] = requester,
     ) -> None:
         self._writes = writes or ChatWrites(engine)
         self._on_feedback = on_feedback
+        self._requester = requester
 
     # Users ------------------------------------------------------------------------------
 
@@ -198,10 +221,28 @@ class SupportDataLayer(BaseDataLayer):
     # Steps ------------------------------------------------------------------------------
 
     async def _store_step(self, step: StepDict) -> None:
+        if step.get("type") == "user_message":
+            await self._store_customer_message(step)
+            return
         await self._writes.write(
             thread_key(step.get("threadId")),
             lambda session: steps.store_step(session=session, step=step),
         )
+
+    async def _store_customer_message(self, step: StepDict) -> None:
+        """The customer's message, authored by the session's customer whatever the step says
+        (app/chat/gate.py builds it so already). Chainlit fires this write as a task nobody
+        awaits: an id that is taken is logged, and the gate has told the customer."""
+        trusted = {**step, "name": _session_customer() or step.get("name") or ""}
+        try:
+            await self._writes.write(
+                thread_key(step.get("threadId")),
+                lambda session: steps.store_customer_message(session=session, step=trusted),
+            )
+        except AppError as exc:
+            if exc.code != "message_id_taken":
+                raise
+            log.warning("a customer message was not stored: %s", exc.message)
 
     @after_first_user_message
     async def create_step(self, step_dict: StepDict) -> None:
@@ -232,7 +273,10 @@ class SupportDataLayer(BaseDataLayer):
     # Feedback ---------------------------------------------------------------------------
 
     async def upsert_feedback(self, feedback: ChainlitFeedback) -> str:
-        """One feedback per message: a second vote replaces the first. Returns its id."""
+        """One feedback per message: a second vote replaces the first. Returns its id. Only
+        the customer who sent the request (app.chat.http_guard) may vote, and only on the
+        bot's answers in their own conversations: AppError "not_found" otherwise."""
+        customer = self._requester_or_refuse()
         feedback_id, conversation_id = await self._writes.write(
             f"feedback:{feedback.forId}",
             lambda session: feedback_repo.upsert_feedback(
@@ -240,7 +284,7 @@ class SupportDataLayer(BaseDataLayer):
                 message_id=feedback.forId,
                 value=int(feedback.value),
                 comment=feedback.comment,
-                feedback_id=feedback.id,
+                customer=customer,
             ),  # fmt: skip
         )
         if self._on_feedback is not None:
@@ -248,11 +292,20 @@ class SupportDataLayer(BaseDataLayer):
         return feedback_id
 
     async def delete_feedback(self, feedback_id: str) -> bool:
-        await self._writes.write(
+        """Deletes the requester's own feedback; False when there is none with that id."""
+        customer = self._requester_or_refuse()
+        return await self._writes.write(
             f"feedback:{feedback_id}",
-            lambda session: feedback_repo.delete_feedback(session=session, feedback_id=feedback_id),
+            lambda session: feedback_repo.delete_feedback(
+                session=session, feedback_id=feedback_id, customer=customer
+            ),
         )
-        return True
+
+    def _requester_or_refuse(self) -> str:
+        customer = self._requester()
+        if customer is None:
+            raise AppError("forbidden", "feedback needs a signed-in customer")
+        return customer
 
     # Elements ---------------------------------------------------------------------------
 

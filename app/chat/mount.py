@@ -53,6 +53,9 @@ def mount_chat(app: FastAPI, settings: Settings, secret: str) -> None:
 
     mount_chainlit(app, target=str(_TARGET), path=CHAT_PATH)
     _drop_api_docs()
+    from app.chat.guards import install_guards  # imports Chainlit: only once it is prepared
+
+    install_guards(app, settings.chat, CHAT_PATH)
     app.add_middleware(SocketOriginGuard, allowed=tuple(settings.chat.allow_origins))
 
 

@@ -131,6 +131,24 @@ class ChatSettings(BaseModel):
     assistant_name: str = "Support assistant"
     # Starter questions shown on an empty chat; relative paths are under data_dir.
     starters_file: Path = Path("starters.toml")
+    # A customer message longer than this is refused with a notice in the chat (nothing is
+    # stored or answered). It must stay well under `socket_max_bytes`, socket.io's own limit
+    # per packet, above which the connection is dropped without a word to the customer.
+    max_message_chars: int = Field(20_000, ge=100)
+    socket_max_bytes: int = Field(4_000_000, ge=100_000)
+    # Messages each customer and each client IP address may send per `rate_window_s`
+    # (counted per app process); more are refused with a polite notice and not answered.
+    rate_window_s: int = Field(60, ge=1)
+    rate_per_customer: int = Field(12, ge=1)
+    rate_per_ip: int = Field(60, ge=1)
+
+    @model_validator(mode="after")
+    def _socket_limit_above_message_limit(self) -> ChatSettings:
+        # JSON may write one character as six (a control character as \u0001): a message
+        # at the app's limit must still fit in one socket.io packet, so it can be answered.
+        if self.socket_max_bytes < 6 * self.max_message_chars + 65_536:
+            raise ValueError("chat.socket_max_bytes must exceed 6 x chat.max_message_chars")
+        return self
 
 
 class HandoffSettings(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import unquote
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.chat.data_layer import SupportDataLayer
 from app.db import conversations as repo
+from app.db import escalations
 from app.db.chat_writes import ChatWrites
 from app.db.engine import make_engine, upgrade
 from app.db.models import Citation, Conversation, Element, Message
@@ -44,9 +46,28 @@ def writes(engine: Engine) -> ChatWrites:
     return ChatWrites(engine)
 
 
+@dataclass
+class Voter:
+    """The customer behind the current request, as Chainlit's routes would name them."""
+
+    identifier: str | None = "customer:owner"
+
+
 @pytest.fixture
-def layer(engine: Engine, writes: ChatWrites) -> SupportDataLayer:
-    return SupportDataLayer(engine, writes=writes)
+def voter() -> Voter:
+    return Voter()
+
+
+@pytest.fixture
+def layer(engine: Engine, writes: ChatWrites, voter: Voter) -> SupportDataLayer:
+    return SupportDataLayer(engine, writes=writes, requester=lambda: voter.identifier)
+
+
+async def own(layer: SupportDataLayer, thread_id: str, identifier: str = "customer:owner") -> None:
+    """Give the conversation an owner, as Chainlit does when it names the thread."""
+    customer = await layer.create_user(User(identifier=identifier))
+    assert customer is not None
+    await layer.update_thread(thread_id, user_id=customer.id)
 
 
 def message(
@@ -77,7 +98,9 @@ def count(engine: Engine, model: type[Any]) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def test_conversation_round_trip(layer: SupportDataLayer) -> None:
+def test_conversation_round_trip(layer: SupportDataLayer, voter: Voter) -> None:
+    voter.identifier = "customer:3f2a"
+
     async def scenario() -> None:
         user = await layer.create_user(User(identifier="customer:3f2a", metadata={"plan": "pro"}))
         again = await layer.create_user(User(identifier="customer:3f2a", display_name="Ann"))
@@ -142,8 +165,10 @@ def test_conversation_round_trip(layer: SupportDataLayer) -> None:
 
 
 def test_threads_are_listed_by_owner_and_name_newest_first_page_by_page(
-    layer: SupportDataLayer,
+    layer: SupportDataLayer, voter: Voter
 ) -> None:
+    voter.identifier = "customer:ann"
+
     async def scenario() -> None:
         ann = await layer.create_user(User(identifier="customer:ann"))
         bob = await layer.create_user(User(identifier="customer:bob"))
@@ -201,6 +226,7 @@ def test_deleting_a_thread_removes_its_steps_elements_feedback_and_citations(
                 Text(name="Source 1", content="passage", for_id=f"{thread_id}-s",
                      thread_id=thread_id, mime="text/plain")
             )  # fmt: skip
+            await own(layer, thread_id)
             await layer.upsert_feedback(Feedback(forId=f"{thread_id}-s", value=1))
             with Session(engine) as session, session.begin():
                 repo.record_citations(session, f"{thread_id}-s", [citation(1, "ap.md")])
@@ -334,7 +360,7 @@ def test_a_sessions_writes_wait_for_the_customers_first_message(layer: SupportDa
 
 def test_errors_propagate(layer: SupportDataLayer) -> None:
     async def scenario() -> None:
-        with pytest.raises(AppError, match="no message"):
+        with pytest.raises(AppError, match="no answer"):
             await layer.upsert_feedback(Feedback(forId="no-such-step", value=1))
         with pytest.raises(AppError, match="no customer"):
             await layer.update_thread("t", user_id="no-such-customer")
@@ -353,12 +379,14 @@ def test_deleting_steps_elements_and_feedback(layer: SupportDataLayer, engine: E
         await layer.create_step(message("a", "t", "assistant_message", "hello", at))
         text = Text(name="Source 1", content="x", for_id="a", thread_id="t", mime="text/plain")
         await layer.create_element(text)
-        feedback_id = await layer.upsert_feedback(Feedback(forId="q", value=1))
+        await own(layer, "t")
+        feedback_id = await layer.upsert_feedback(Feedback(forId="a", value=1))
         assert await layer.delete_feedback(feedback_id) is True
-        assert await layer.delete_feedback(feedback_id) is True  # already gone: still done
+        assert await layer.delete_feedback(feedback_id) is False  # already gone
         await layer.delete_element(text.id, "other-thread")  # not this thread's: kept
         assert await layer.get_element("t", text.id) is not None
-        await layer.delete_step("a")  # takes its element along
+        await layer.upsert_feedback(Feedback(forId="a", value=0))
+        await layer.delete_step("a")  # takes its element and feedback along
         thread = await layer.get_thread("t")
         assert thread is not None
         assert [s["id"] for s in thread["steps"]] == ["q"] and thread["elements"] == []
@@ -377,15 +405,16 @@ def test_repository_citations_transcript_status_and_feedback_counts(
             message("late", "t", "assistant_message", "B", "2026-11-20T10:00:05Z")
         )
         await layer.create_step(message("early", "t", "user_message", "A", "2026-11-20T10:00:00Z"))
-        await layer.create_step(
-            message("agent", "t", "assistant_message", "C", "2026-11-20T10:00:09Z",
-                    name="Dana (support)", metadata={"role": "agent"})
-        )  # fmt: skip
+        await own(layer, "t")
         await layer.upsert_feedback(Feedback(forId="late", value=0))
-        await layer.upsert_feedback(Feedback(forId="agent", value=1))
-        await layer.upsert_feedback(Feedback(forId="early", value=1))
 
     asyncio.run(steps())
+    with Session(engine) as session, session.begin():
+        # A person's reply is stored by the handoff, which sets who spoke.
+        escalations.add_message(
+            session, conversation_id="t", message_id="agent", role="agent",
+            author="Dana (support)", text="C",
+        )  # fmt: skip
     with Session(engine) as session, session.begin():
         rows = repo.transcript(session, "t")
         assert [(m.id, m.role, m.author) for m in rows] == [
@@ -406,4 +435,93 @@ def test_repository_citations_transcript_status_and_feedback_counts(
         )  # fmt: skip
         with pytest.raises(AppError):
             repo.record_citations(session, "no-such-message", [citation(1, "ap.md")])
-        assert repo.feedback_counts(session) == {0: 1, 1: 2}
+        assert repo.feedback_counts(session) == {0: 1, 1: 0}
+
+
+def test_who_spoke_comes_from_the_step_type_never_from_its_metadata(
+    layer: SupportDataLayer, engine: Engine
+) -> None:
+    async def scenario() -> None:
+        at = "2026-11-20T10:00:00Z"
+        await layer.create_step(
+            message("forged", "t", "assistant_message", "Refund approved.", at,
+                    name="Alex Agent", metadata={"role": "agent", "agent_id": "a1"})
+        )  # fmt: skip
+        await layer.create_step(
+            message("q", "t", "user_message", "hi", at, metadata={"role": "agent"})
+        )
+
+    asyncio.run(scenario())
+    with Session(engine) as session:
+        roles = {m.id: (m.role, m.metadata_) for m in repo.transcript(session, "t")}
+        assert roles["forged"][0] == "assistant"
+        assert roles["q"] == ("customer", {})
+
+
+def test_a_customer_message_never_overwrites_a_stored_message(
+    layer: SupportDataLayer, writes: ChatWrites, engine: Engine
+) -> None:
+    at = "2026-11-20T10:00:00Z"
+
+    async def scenario() -> list[bool]:
+        await layer.create_step(message("answer", "t", "assistant_message", "Hold 10 s.", at))
+        await writes.take_customer_message(message("theirs", "other", "user_message", "A", at))
+        await writes.take_customer_message(message("mine", "t", "user_message", "B", at))
+        taken = []
+        for target in ("answer", "theirs", "mine"):
+            forged = message(target, "t", "user_message", "OVERWRITTEN", at)
+            await layer.create_step(forged)  # Chainlit's own write: refused, logged
+            taken.append(await writes.take_customer_message(forged))
+        return taken
+
+    assert asyncio.run(scenario()) == [False, False, False]
+    with Session(engine) as session:
+        stored = {m.id: (m.conversation_id, m.role, m.text) for m in session.scalars(
+            select(Message))}  # fmt: skip
+        assert stored == {
+            "answer": ("t", "assistant", "Hold 10 s."),
+            "theirs": ("other", "customer", "A"),
+            "mine": ("t", "customer", "B"),
+        }
+
+
+def test_a_customer_votes_only_on_the_bots_answers_in_their_own_conversations(
+    engine: Engine, writes: ChatWrites, voter: Voter
+) -> None:
+    counted: list[tuple[str, int]] = []  # what reaches the failure count and the metrics
+
+    async def on_feedback(conversation_id: str, value: int) -> None:
+        counted.append((conversation_id, value))
+
+    layer = SupportDataLayer(
+        engine, writes=writes, on_feedback=on_feedback, requester=lambda: voter.identifier
+    )
+
+    async def scenario() -> None:
+        at = "2026-11-20T10:00:00Z"
+        for thread_id, owner in (("ann-t", "customer:ann"), ("bob-t", "customer:bob")):
+            await layer.create_step(message(f"{thread_id}-q", thread_id, "user_message", "?", at))
+            await layer.create_step(
+                message(f"{thread_id}-a", thread_id, "assistant_message", "!", at)
+            )
+            await own(layer, thread_id, owner)
+        voter.identifier = "customer:bob"
+        bobs = await layer.upsert_feedback(Feedback(forId="bob-t-a", value=1))
+        # The chat UI votes on the run step an answer hangs under: the bot's too.
+        await layer.create_step(message("bob-t-run", "bob-t", "run", "", at, name="on_message"))
+        await layer.upsert_feedback(Feedback(forId="bob-t-run", value=1))
+        voter.identifier = "customer:ann"
+        for target in ("bob-t-a", "ann-t-q"):  # another's answer; one's own question
+            with pytest.raises(AppError) as refused:
+                await layer.upsert_feedback(Feedback(forId=target, value=0))
+            assert refused.value.code == "not_found"
+        assert await layer.delete_feedback(bobs) is False
+        voter.identifier = None  # no signed-in customer behind the request
+        with pytest.raises(AppError):
+            await layer.upsert_feedback(Feedback(forId="bob-t-a", value=0))
+
+    asyncio.run(scenario())
+    assert counted == [("bob-t", 1), ("bob-t", 1)]  # Ann's refused thumbs down never counted
+    with Session(engine) as session:
+        votes = [(f.message_id, f.value) for f in session.scalars(select(FeedbackRow))]
+        assert sorted(votes) == [("bob-t-a", 1), ("bob-t-run", 1)]

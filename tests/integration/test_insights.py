@@ -110,12 +110,13 @@ def chat(
     bot greeting), the bot's reply with its answer kind, maybe a thumbs down and an escalation.
     `at` backdates it (the conversation, its messages and its escalation)."""
     engine = engine_of(app)
-    layer = SupportDataLayer(engine)
+    customer = f"customer:{uuid.uuid4().hex}"
+    layer = SupportDataLayer(engine, requester=lambda: customer)  # the customer votes
     thread_id, answer_id = str(uuid.uuid4()), str(uuid.uuid4())
     moment = at or utc_now()
 
     async def store() -> None:
-        user = await layer.create_user(User(identifier=f"customer:{uuid.uuid4().hex}"))
+        user = await layer.create_user(User(identifier=customer))
         assert user is not None
         if question is not None:
             await layer.create_step(
