@@ -86,7 +86,9 @@ def test_event_stream_forwards_events_and_ends_on_logout(app: FastAPI) -> None:
         assert noted.status_code == 303
         _wait_for(lines, '"kind":"note"')
         event = json.loads(next(line for line in lines if '"kind":"note"' in line)[6:])
-        assert event == {"kind": "note", "conversation_id": conversation_id}
+        # Events about a conversation carry its sequence number (listeners catch up by it).
+        assert event == {"kind": "note", "conversation_id": conversation_id, "seq": event["seq"]}
+        assert isinstance(event["seq"], int) and event["seq"] >= 1
 
         assert alice.post("/console/logout", data={"csrf_token": csrf}).status_code == 303
         assert done.wait(10), "the stream did not end on logout"
