@@ -154,7 +154,11 @@ def _plan_source(
         raw = file.path.read_bytes()
         # The version of a source is its bytes read under this passage format and product
         # catalog: a change to either re-indexes it.
-        source_hash = content_hash(raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}".encode())
+        # So are the own domains screening checks against: changing them re-screens every source.
+        screened = "".join(f"\x00{d}" for d in settings.ingest.own_domains)
+        source_hash = content_hash(
+            raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}{screened}".encode()
+        )
         if state is not None and state.is_complete(source_hash):
             return SourceOutcome(file.source, "unchanged", len(state.all_ids)), None
         documents = load_documents(file, raw)
@@ -170,7 +174,7 @@ def _plan_source(
         return SourceOutcome(
             file.source, "failed", reason=f"unexpected {type(exc).__name__}: {exc}"
         ), None
-    screen_documents(documents)
+    screen_documents(documents, settings.ingest.own_domains)
     passages = _build_passages(file, documents, source_hash, settings, catalog)
     warnings = [w for d in documents for w in d.warnings]
     if not passages and state is None:
