@@ -9,7 +9,7 @@ none of the retrieved passages does, the honest answer is "I don't know".
 Capitals alone do not make a term: "URGENT", "HELP" and "ASAP" are the customer's tone, and a
 question shouted in capitals asks the same as it would in lower case. A word in capitals is a
 term only when it is not ordinary English (app/ground/lexicon.py): BGP and MTBF are, ASAP is
-not.
+not; and in a message typed all in capitals, capitals mark nothing at all.
 """
 
 from __future__ import annotations
@@ -30,11 +30,15 @@ def technical_terms(question: str, catalog: ProductCatalog) -> list[str]:
 
     A term has a digit mixed with letters (SNMPv3, 802.1X, E-17, LS-48P), mixes cases the way
     only names do (MACsec, PoE, QoS), or is in capitals and not an ordinary word (BGP, MTBF;
-    not URGENT or ASAP). Plain numbers and known product names are left out (the product is
-    handled by retrieval).
+    not URGENT or ASAP) in a message that is not all capitals. Plain numbers and known product
+    names are left out (the product is handled by retrieval).
     """
+    tokens = _TOKEN.findall(question)
+    # A message typed entirely in capitals says nothing with them: only digits mark a term.
+    words = [t for t in tokens if t.isalpha()]
+    shouted = len(words) >= 3 and not any(c.islower() for c in question)
     terms = []
-    for token in _TOKEN.findall(question):
+    for token in tokens:
         if _NUMBER.match(token) or catalog.canonical(token) is not None:
             continue
         has_digit = any(c.isdigit() for c in token)
@@ -45,7 +49,7 @@ def technical_terms(question: str, catalog: ProductCatalog) -> list[str]:
             terms.append(token)
         elif lower and upper >= 2 and upper >= lower:
             terms.append(token)  # a name's own spelling: nobody shouts "PoE"
-        elif not lower and upper >= 2 and not is_ordinary_word(token):
+        elif not lower and upper >= 2 and not shouted and not is_ordinary_word(token):
             terms.append(token)
     return terms
 

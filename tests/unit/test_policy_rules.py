@@ -31,7 +31,8 @@ def catalog() -> ProductCatalog:
         # Shouting and hurry are tone: no passage needs to say "URGENT".
         ("How do I reset my LR-200 ASAP?", ["LR-200"]),
         ("URGENT: my router won't boot", []),
-        ("MY ROUTER IS DEAD HELP", ["ROUTER"]),  # "router" is jargon to the lexicon, not tone
+        ("MY ROUTER IS DEAD HELP", []),
+        ("MY LR-200 FIRMWARE UPDATE KEEPS FAILING", ["LR-200"]),  # all capitals: only digits
         ("PLEASE HELP, my switch shows E-17", ["E-17"]),
         # Names a passage must contain.
         ("How do I configure BGP peering with my ISP on the LR-400?", ["BGP", "ISP", "LR-400"]),
