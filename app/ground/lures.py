@@ -25,10 +25,19 @@ _SECRET = (
     r"|bank\s+(?:details|account)|account\s+numbers?|payment\s+(?:details|information|info)"
     r"|sort\s+codes?|iban)"
 )
+# Verbs that move a secret to someone by themselves...
 _SEND = (
-    r"(?:send|sends|sent|e-?mail|mail|text|forward|submit|provide|give|tell|disclose|reveal"
-    r"|reply\s+with|read\s+out|post|upload|share\s+(?:it|them|\w+)?\s*with\s+(?:us|our|the|an?))"
+    r"(?:send|sends|sent|e-?mail|mail|text|forward|reply\s+with|read\s+out|disclose|reveal"
+    r"|post|upload)"
 )
+# ...and verbs that do so only with a person to receive it: "provide the password in the
+# config file" is a setup step, "provide your password to our agent" is not.
+_HAND_OVER = r"(?:provide|give|tell|share|submit|hand\s+over)"
+_SOMEONE = (
+    r"(?:us|me|\S+@|(?:the|our|an?|your)\s+(?:\w+\s+)?(?:agent|engineer|technician|representative"
+    r"|team|caller|person|staff|department))"
+)
+_TO_SOMEONE = rf"\b(?:to|with)\s+{_SOMEONE}"
 # The reader is the one asked: an imperative ("Send ...", "please e-mail ...", "To verify,
 # reply with ...") or a duty put on them ("customers must e-mail ..."). "They will send you
 # the bank details" is the company's own doing and no lure.
@@ -40,12 +49,16 @@ _ASKED = (
 )
 _SEND_SECRET = re.compile(
     rf"{_ASKED}{_SEND}\b[^.?!]{{0,60}}\b{_SECRET}\b"
+    rf"|{_ASKED}{_HAND_OVER}\b(?=[^.?!]{{0,60}}{_TO_SOMEONE})[^.?!]{{0,60}}\b{_SECRET}\b"
+    rf"|{_ASKED}{_HAND_OVER}\s+{_SOMEONE}\b[^.?!]{{0,40}}\b{_SECRET}\b"
     rf"|\b{_SECRET}\b[^.?!]{{0,30}}\b(?:to|at)\s+\S+@",
     re.IGNORECASE | re.MULTILINE,
 )
-# "contact me at ..." is a writer (a customer in a ticket) giving their own address.
+# "contact me at ..." is a writer (a customer in a ticket) giving their own address; a dotted
+# name ("user.email") is a setting, not a verb.
 _CONTACT = re.compile(
-    r"\b(?:contact|e-?mail|mail|write|send|sent|reply|forward|reach|message|submit|pay|report)"
+    r"(?<![.\w])(?:contact|e-?mail|mail|write|send|sent|reply|forward|reach|message|submit|pay"
+    r"|report)"
     r"\w*\b(?!\s+me\b)",
     re.IGNORECASE,
 )

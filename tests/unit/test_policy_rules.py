@@ -120,6 +120,11 @@ _OWN = ("support.larkspur.example",)
         ("Larkspur will never ask you to send your password.", False),
         ("Enter the Wi-Fi password printed on the label.", False),
         ("Type the admin password and click Save.", False),
+        ("Give the agent your PIN so they can verify the account.", True),
+        ("Please provide your card details to our billing team by e-mail.", True),
+        ("Provide the password directly inside your Compose file.", False),
+        ("You will need to provide a TOTP token in addition to your password.", False),
+        ('Run git config user.email "me@example.com" first.', False),
         ("For billing questions, e-mail billing@larkspur.example.", False),  # our own domain
         ("Send us the serial number and a photo of the label.", False),
         ("They will send the first invoice with the bank details.", False),
