@@ -31,7 +31,7 @@ from ingest.chunking import chunk_document, passage_context
 from ingest.document import LoadContext, ParsedDocument, SourceError
 from ingest.loaders import loader_for
 from ingest.report import IngestReport, SourceOutcome
-from ingest.screening import screen_documents
+from ingest.screening import screen_documents, screening_fingerprint
 from ingest.sources import Discovery, SourceFile, content_hash, default_doc_type, discover
 
 ProgressFactory = Callable[[int, str], Callable[[int], None]]
@@ -154,10 +154,10 @@ def _plan_source(
         raw = file.path.read_bytes()
         # The version of a source is its bytes read under this passage format and product
         # catalog: a change to either re-indexes it.
-        # So are the own domains screening checks against: changing them re-screens every source.
-        screened = "".join(f"\x00{d}" for d in settings.ingest.own_domains)
+        # So are the screening rules and the own domains they check addresses against.
+        screening = screening_fingerprint(settings.ingest.own_domains)
         source_hash = content_hash(
-            raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}{screened}".encode()
+            raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}\x00{screening}".encode()
         )
         if state is not None and state.is_complete(source_hash):
             return SourceOutcome(file.source, "unchanged", len(state.all_ids)), None

@@ -22,6 +22,10 @@ from app.ground.injection import is_instruction
 from app.ground.lures import asks_for_secrets, domain_of_url, outside_addresses
 from ingest.document import ParsedDocument
 
+# The version of these rules. It is part of every source's hash (ingest/pipeline.py), so a
+# change to the rules or to the own domains re-screens every source at the next ingest
+# (unchanged passages keep their embeddings).
+SCREENING_RULES = 2
 _QUOTE_CHARS = 120
 _LOOSE_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
@@ -45,6 +49,11 @@ def screen_documents(documents: list[ParsedDocument], own_domains: Sequence[str]
             if kept.strip():
                 blocks.append(block if not cut else replace(block, text=kept))
         document.blocks = blocks
+
+
+def screening_fingerprint(own_domains: Sequence[str]) -> str:
+    """What a source's screening depends on besides its bytes: the rules and the own domains."""
+    return f"screening {SCREENING_RULES}" + "".join(f"\x00{d}" for d in own_domains)
 
 
 def held_out_because(sentence: str, own_domains: Sequence[str]) -> str | None:
