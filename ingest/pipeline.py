@@ -31,7 +31,7 @@ from ingest.chunking import chunk_document, passage_context
 from ingest.document import LoadContext, ParsedDocument, SourceError
 from ingest.loaders import loader_for
 from ingest.report import IngestReport, SourceOutcome
-from ingest.screening import screen_documents
+from ingest.screening import screen_documents, screening_fingerprint
 from ingest.sources import Discovery, SourceFile, content_hash, default_doc_type, discover
 
 ProgressFactory = Callable[[int, str], Callable[[int], None]]
@@ -154,7 +154,11 @@ def _plan_source(
         raw = file.path.read_bytes()
         # The version of a source is its bytes read under this passage format and product
         # catalog: a change to either re-indexes it.
-        source_hash = content_hash(raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}".encode())
+        # So are the screening rules and the own domains they check addresses against.
+        screening = screening_fingerprint(settings.ingest.own_domains)
+        source_hash = content_hash(
+            raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}\x00{screening}".encode()
+        )
         if state is not None and state.is_complete(source_hash):
             return SourceOutcome(file.source, "unchanged", len(state.all_ids)), None
         documents = load_documents(file, raw)
@@ -170,7 +174,7 @@ def _plan_source(
         return SourceOutcome(
             file.source, "failed", reason=f"unexpected {type(exc).__name__}: {exc}"
         ), None
-    screen_documents(documents)
+    screen_documents(documents, settings.ingest.own_domains)
     passages = _build_passages(file, documents, source_hash, settings, catalog)
     warnings = [w for d in documents for w in d.warnings]
     if not passages and state is None:

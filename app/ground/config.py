@@ -42,6 +42,10 @@ class IngestSettings(BaseModel):
     # Sections smaller than this are merged into a neighbouring passage.
     min_tokens: int = Field(60, ge=0)
     embed_batch_size: int = Field(64, ge=1)
+    # The company's own e-mail domains, e.g. ["larkspur.example"]: a sentence asking customers
+    # to write to any other domain is held out of the index and reported. The sites of the
+    # documents' own URLs (their `url` metadata) always count as own.
+    own_domains: list[str] = []
     # `supportbot schedule-ingest` runs the ingest every day at this local time (HH:MM, 24 h)
     # in this IANA time zone; a wall time that a daylight-saving change skips runs an hour later.
     schedule_at: str = Field("02:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from app.ground.injection import is_instruction
+from app.ground.lures import asks_for_secrets
 from app.ground.text import content_words, split_sentences
 from app.pipeline.generators.base import GenerationReport, GenerationRequest
 from app.pipeline.types import Route, Turn
@@ -130,7 +131,8 @@ def _units(marker: int, text: str) -> list[_Unit]:
         else:
             pieces = [(s, False) for s in split_sentences(_BULLET_RE.sub("", line))]
         for piece, is_step in pieces:
-            if is_instruction(piece):  # screened at ingest; checked again for older indexes
+            # Screened at ingest; checked again for indexes built before the screening.
+            if is_instruction(piece) or asks_for_secrets(piece):
                 continue
             units.append(_Unit(marker, len(units), piece, is_step, content_words(piece)))
     return units

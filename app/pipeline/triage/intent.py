@@ -12,11 +12,22 @@ import re
 from app.pipeline.triage.complaint_patterns import QUESTION
 from app.pipeline.types import Intent
 
+# Someone who asks for a person: "let me talk to an agent", "can a person help me?", "I want a
+# human", "agent!". A person named as the subject of a how-to ("how does a guest reach the
+# printer?") or a product's word ("the agent software") is no such request.
+_PERSON = (
+    r"(?:a\s+|an\s+|one of your\s+|your\s+)?(?:real\s+|live\s+|actual\s+)?"
+    r"(?:person|human|agent|representative|rep|operator|staff member|technician)\b"
+)
 _HUMAN = re.compile(
     r"\b(talk|speak|chat|connect me|put me through|transfer me)\b.{0,30}"
     r"\b(person|human|agent|someone|somebody|representative|rep|operator|staff|engineer)\b"
     r"|\b(human|live|real)\s+(agent|person|support|being)\b"
-    r"|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$",
+    r"|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$"
+    rf"|\b(can|could|would|will|may)\s+(?:i\s+(?:get|have)\s+)?{_PERSON}[^.?!]{{0,25}}"
+    r"\b(help|call|contact|ring|assist|look at|take over|handle|get back|reply|respond)\b"
+    rf"|\b(?:i|we)\s*(?:'d|would)?\s+(?:want|need|like|prefer)\s+(?:to have\s+)?{_PERSON}"
+    rf"|\b(?:get|give)\s+me\s+{_PERSON}",
     re.IGNORECASE,
 )
 
