@@ -5,19 +5,23 @@ event loop it stalls every other chat of the process (under 50 customers the loo
 database, was the queue); on asyncio's default pool it competed with everything else sent
 there. It gets a pool of its own, of one thread: on two cores more threads only take turns
 holding the GIL and thrash the caches (the embedding model already uses the cores itself),
-while one thread keeps the messages first come, first served. `AnswerPipeline.stream` and the
-conversation service's handed-off path both triage through `in_triage_thread`.
+while one thread keeps the messages first come, first served. That thread also runs the
+embedding model on one core (`one_inference_core`): torch's default of a thread per core made
+each message's embedding five to ten times slower on a busy two-core machine.
+`AnswerPipeline.stream` and the conversation service's handed-off path both triage through
+`in_triage_thread`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
+
+from app.ground.embedding import one_inference_core
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,5 +51,11 @@ def pending() -> int:
 async def in_triage_thread(work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """`work(*args, **kwargs)` on the triage thread, with the caller's context variables
     (as `asyncio.to_thread` passes them)."""
-    call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(triage_executor(), call)
+
+    def job() -> T:
+        # Each time, not once per thread: the model (torch) may load after the thread started.
+        one_inference_core()
+        return work(*args, **kwargs)
+
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(triage_executor(), context.run, job)

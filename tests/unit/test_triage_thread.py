@@ -110,3 +110,13 @@ def test_a_handed_off_message_is_triaged_on_the_triage_thread() -> None:
     assert [call[0] for call in world.handoff.calls] == ["arrived", "turn"]
     assert len(witness.threads) == 1
     assert witness.threads[0].startswith(THREAD_NAME_PREFIX)
+
+
+def test_the_triage_thread_runs_the_embedding_model_on_one_core() -> None:
+    """Two intra-op threads made a message's embedding 5-10x slower on a busy 2-core host."""
+    import torch
+
+    from app.pipeline.triage_pool import in_triage_thread
+
+    torch.set_num_threads(2)  # torch's default on the two-core machines we serve from
+    assert asyncio.run(in_triage_thread(torch.get_num_threads)) == 1
