@@ -119,7 +119,9 @@ def create_agents(
 def copy_home(source: Path, target: Path) -> None:
     """A second app home with the first one's index, so that its ingest finds nothing to do."""
     for item in source.iterdir():
-        if item.name in ("serve.log", "supportbot.db"):
+        # chainlit/: each process writes its own UI files (links into the package), and a
+        # copy would turn those links into folders it then cannot replace.
+        if item.name in ("serve.log", "supportbot.db", "chainlit"):
             continue
         if item.is_dir():
             shutil.copytree(item, target / item.name, dirs_exist_ok=True)

@@ -41,7 +41,14 @@ conversation waited for a claim (depends on the agents' pace as much as on the a
 reply POST, and the reply POST until the customer's socket has it. The benchmark's own
 event-loop lag is printed with them: a busy client inflates every figure.
 
+`--kill-midway` kills the customers' process (SIGKILL) once half the agent replies are posted
+and starts it again on the same port: customers find their socket closed, reconnect to their
+conversation (resume) and send again whatever of theirs the resumed transcript lacks (same
+client id); every agent reply must then be on its customer's screen exactly once, pushed or
+read on resume (benchmarks/handoff_restart.py).
+
     .venv/bin/python benchmarks/handoff_load.py
+    .venv/bin/python benchmarks/handoff_load.py --kill-midway
     .venv/bin/python benchmarks/handoff_load.py --customers 10 --agents 2 --processes 1
 """
 
@@ -51,6 +58,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import re
 import sys
@@ -75,6 +83,11 @@ from benchmarks.handoff_common import (  # noqa: E402
     print_table,
     stats,
     until,
+)
+from benchmarks.handoff_restart import (  # noqa: E402
+    RestartableApp,
+    on_screen,
+    stay_connected,
 )
 from tests.integration.chat_server import UNLIMITED_MESSAGES, ChatClient, serve  # noqa: E402
 
@@ -150,6 +163,10 @@ class Ledger:
     problems: list[str] = field(default_factory=list)
     customers_done: int = 0
     loop_lag_ms: list[float] = field(default_factory=list)
+    started: float = 0.0
+    killed_at: float = 0.0  # --kill-midway: when the customers' process was killed
+    back_at: float = 0.0  # ... and healthy again
+    sent_again: int = 0  # messages a customer sent again after resuming (in flight at the kill)
     wall_offset: float = field(default_factory=lambda: time.time() - time.perf_counter())
 
 
@@ -182,20 +199,41 @@ async def customer(
         ledger.noticed_at[thread_id] = noticed
         ledger.escalated_ms.append((noticed - sent) * 1000)
 
+        async def back_if_dropped() -> None:
+            """--kill-midway: the chat page's reconnect (resume), then what was in flight."""
+            if args.kill_midway:
+                ledger.sent_again += await stay_connected(
+                    client, thread_id, ledger.sent[i], deadline
+                )
+
+        async def emit(payload: dict[str, Any]) -> None:
+            await back_if_dropped()
+            try:
+                await client.sio.emit("client_message", payload)
+            except Exception:
+                if not args.kill_midway:
+                    raise  # with --kill-midway it is sent again once the chat is back
+
         twice = rng.randint(1, args.messages) if args.messages > 0 else 0
         for n in range(1, args.messages + 1):
             await asyncio.sleep(rng.uniform(*args.interval))
             text, client_id = numbered(i, n), str(uuid.uuid4())
             payload = client.message_payload(text, client_id)
             ledger.sent[i].append((client_id, text, time.perf_counter()))
-            await client.sio.emit("client_message", payload)
+            await emit(payload)
             if n == twice:  # the same message again, same client id: a retry
                 await asyncio.sleep(rng.uniform(0, 0.1))
-                await client.sio.emit("client_message", payload)
+                await emit(payload)
                 ledger.retried[i] = text
 
+        async def resolved() -> bool:
+            await back_if_dropped()
+            if args.kill_midway:
+                return on_screen(client, RESOLVED_NOTICE) > 0
+            return bool(client.received(RESOLVED_NOTICE))
+
         left = max(1.0, deadline - time.perf_counter())
-        if not await until(lambda: bool(client.received(RESOLVED_NOTICE)), left, interval=0.05):
+        if not await until(resolved, left, interval=0.05):
             ledger.problems.append(f"c{i}: the conversation was never resolved")
         await asyncio.sleep(args.linger)  # a late duplicate push would arrive now
     except Exception as exc:  # noqa: BLE001 (counted, not fatal to the others)
@@ -343,8 +381,27 @@ async def handle(
 # --- the run -------------------------------------------------------------------------------
 
 
+async def kill_midway(app: RestartableApp, ledger: Ledger, args: argparse.Namespace) -> None:
+    """Once half the agent replies are posted, kill the customers' process and start it again
+    (customers find their sockets closed and resume; see benchmarks/handoff_restart.py)."""
+    half = args.customers * args.replies // 2
+    if not await until(lambda: len(ledger.replies) >= half, args.timeout, interval=0.05):
+        ledger.problems.append("--kill-midway: half the replies never came; nothing killed")
+        return
+    ledger.killed_at = time.perf_counter()
+    await asyncio.to_thread(app.kill)
+    print(f"killed the customers' process after {len(ledger.replies)} replies", flush=True)
+    await asyncio.to_thread(app.start)
+    ledger.back_at = time.perf_counter()
+    print(f"... and it is back after {ledger.back_at - ledger.killed_at:.1f} s", flush=True)
+
+
 async def run(
-    chat_base: str, console_base: str, usernames: list[str], args: argparse.Namespace
+    chat_base: str,
+    console_base: str,
+    usernames: list[str],
+    args: argparse.Namespace,
+    restartable: RestartableApp | None = None,
 ) -> tuple[Ledger, list[ConsoleAgent], float]:
     rng = random.Random(args.seed)
     ledger = Ledger(args.customers)
@@ -354,11 +411,13 @@ async def run(
         await agent.open_events()
     stop = asyncio.Event()
     lag = asyncio.create_task(loop_lag(ledger.loop_lag_ms, stop))
-    started = time.perf_counter()
+    started = ledger.started = time.perf_counter()
     workers = [
         asyncio.create_task(agent_loop(a, agent, ledger, args, random.Random(rng.random()), stop))
         for a, agent in enumerate(agents, 1)
     ]
+    if restartable is not None:
+        workers.append(asyncio.create_task(kill_midway(restartable, ledger, args)))
     await asyncio.gather(
         *(
             customer(chat_base, i, ledger, args, random.Random(rng.random()))
@@ -418,6 +477,8 @@ def count(
     ledger: Ledger,
     rows: list[Row],
     views: dict[str, dict[str, Any]],
+    *,
+    screens: bool = False,
 ) -> dict[str, dict[str, int]]:
     """lost / duplicated / misplaced per check."""
     result: dict[str, dict[str, int]] = {}
@@ -459,6 +520,10 @@ def count(
     tally("agent replies stored (sb_messages)", reply_counts)
     result["agent replies stored (sb_messages)"]["misplaced"] = reply_misplaced
 
+    if screens:  # --kill-midway: what each customer's chat shows at the end
+        result.update(screen_counts(ledger))
+        return result
+
     # Agent replies on the customers' sockets.
     received_counts, wrong = [], 0
     for posted in ledger.replies:
@@ -499,6 +564,35 @@ def count(
     tally("'joined' notices (one claim won)", joined)
     tally("'resolved' notices", resolved)
     return result
+
+
+def screen_counts(ledger: Ledger) -> dict[str, dict[str, int]]:
+    """After a restart: every agent reply on its customer's screen once (pushed, or read when
+    the chat resumed), none on another's; one 'joined' and one 'resolved' notice each."""
+    replies = [on_screen(ledger.clients.get(p.customer), p.text) for p in ledger.replies]
+    wrong = 0
+    for i, client in ledger.clients.items():
+        for posted in ledger.replies:
+            if posted.customer != i:
+                wrong += on_screen(client, posted.text)
+    joined = [on_screen(c, JOINED_NOTICE) for c in ledger.clients.values()]
+    resolved = [on_screen(c, RESOLVED_NOTICE) for c in ledger.clients.values()]
+
+    def tally(counts: list[int]) -> dict[str, int]:
+        return {
+            "expected": len(counts),
+            "lost": sum(1 for c in counts if c == 0),
+            "duplicated": sum(1 for c in counts if c > 1),
+        }
+
+    return {
+        "agent replies on the customer's screen (pushed or resumed)": {
+            **tally(replies),
+            "misplaced": wrong,
+        },
+        "'joined' notices on screen (one claim won)": tally(joined),
+        "'resolved' notices on screen": tally(resolved),
+    }
 
 
 def bot_answers_after_handoff(rows: list[Row], conversation_id: str) -> list[str]:
@@ -585,6 +679,42 @@ def timings(
     }
 
 
+def profiled(env: dict[str, str], folder: str | None, role: str) -> dict[str, str]:
+    """The app process's environment, with the sampling profiler when --profile is given."""
+    if not folder:
+        return env
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    hook = Path(__file__).resolve().parent / "handoff_profile"
+    paths = [str(hook), *filter(None, [os.environ.get("PYTHONPATH", "")])]
+    target = str(Path(folder).resolve() / f"{role}-%p.json")
+    return {**env, "PYTHONPATH": os.pathsep.join(paths), "SUPPORTBOT_PROFILE_FILE": target}
+
+
+def print_profiles(folder: Path, since: float) -> None:
+    """Per app process: the loop lag and pool queues from `since` (time.time(): the run's
+    start, not the process's start-up), and what ran on the loop."""
+    for path in sorted(folder.glob("*.json")):
+        profile = json.loads(path.read_text())
+        series = [point for point in profile["series"] if point["at"] >= since]
+        if not series:
+            continue
+        peaks = {
+            key: max(point[key] for point in series)
+            for key in ("lag_ms", "default", "database", "triage")
+        }
+        lags = sorted(point["lag_ms"] for point in series)
+        print(
+            f"\nprofile {path.name}: loop lag p50 {lags[len(lags) // 2]} ms, peak "
+            f"{peaks['lag_ms']} ms; peak queued jobs: default pool {peaks['default']}, "
+            f"database {peaks['database']}, triage {peaks['triage']}"
+        )
+        total = max(1, profile["loop_samples"])
+        for where, n in profile["loop_ours"][:8]:
+            print(f"    {100 * n / total:5.1f}%  loop in {where}")
+        for where, n in profile["loop_innermost"][:6]:
+            print(f"    {100 * n / total:5.1f}%  loop innermost {where}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -645,7 +775,21 @@ def main() -> int:
         help="seconds a customer stays connected after the resolve notice",
     )
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument(
+        "--kill-midway",
+        action="store_true",
+        help="kill the customers' process (SIGKILL) once half the replies are posted and "
+        "start it again; customers resume, and every reply must be on their screen once",
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        help="sample each app process's event loop and thread-pool queues into DIR "
+        "(benchmarks/handoff_profile/sitecustomize.py) and print a summary",
+    )
     args = parser.parse_args()
+    if args.kill_midway and args.processes != 2:
+        parser.error("--kill-midway kills the customers' process: it needs --processes 2")
 
     data = Path(args.data).resolve()
     with contextlib.ExitStack() as stack:
@@ -656,12 +800,21 @@ def main() -> int:
             Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"sb-load-{n}-")))
             for n in range(args.processes)
         ]
+        envs = [profiled(env, args.profile, role) for role in ("chat", "console")]
         print(f"serving {data} on {url} in {args.processes} process(es)...", flush=True)
-        chat_base = stack.enter_context(serve(homes[0], data, **env))
+        restartable: RestartableApp | None = None
+        if args.kill_midway:
+            restartable = RestartableApp(homes[0], data, envs[0])
+            restartable.ingest()
+            restartable.start()
+            stack.callback(restartable.stop)
+            chat_base = restartable.base
+        else:
+            chat_base = stack.enter_context(serve(homes[0], data, **envs[0]))
         console_base = chat_base
         if args.processes == 2:
             copy_home(homes[0], homes[1])  # its ingest then finds the index up to date
-            console_base = stack.enter_context(serve(homes[1], data, **env))
+            console_base = stack.enter_context(serve(homes[1], data, **envs[1]))
         usernames = [f"agent{a}" for a in range(1, args.agents + 1)]
         create_agents(homes[-1], data, env, [(u, f"Agent {u[5:]}") for u in usernames])
         print(
@@ -670,7 +823,7 @@ def main() -> int:
         )
 
         async def everything() -> tuple[Ledger, list[ConsoleAgent], float, dict[str, Any]]:
-            ledger, agents, wall = await run(chat_base, console_base, usernames, args)
+            ledger, agents, wall = await run(chat_base, console_base, usernames, args, restartable)
             try:
                 views = await console_views(agents[0], sorted(set(ledger.thread_of.values())))
             finally:
@@ -684,7 +837,9 @@ def main() -> int:
         rows = stored_messages(url)
         log = [line for home in homes for line in log_problems(home / "serve.log")]
 
-    checks = count(ledger, rows, views)
+    checks = count(ledger, rows, views, screens=args.kill_midway)
+    if args.profile:
+        print_profiles(Path(args.profile), ledger.started + ledger.wall_offset)
     figures = timings(ledger, agents, rows)
     print()
     print_table(
@@ -775,6 +930,10 @@ def main() -> int:
         },
         "wall_s": round(wall, 1),
     }
+    if args.kill_midway:
+        summary["killed_at_s"] = round(ledger.killed_at - ledger.started, 1)
+        summary["down_s"] = round(ledger.back_at - ledger.killed_at, 1)
+        summary["sent_again_after_resume"] = ledger.sent_again
     print(json.dumps(summary))
     bad = lost or duplicated or misplaced or unresolved or double_claims or bot_spoke
     bad = bad or ledger.problems or errors_to_customers

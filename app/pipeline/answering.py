@@ -44,6 +44,7 @@ from app.pipeline.replies import (
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
 from app.pipeline.routes import answer_route
 from app.pipeline.triage import Triage, Triager
+from app.pipeline.triage_pool import in_triage_thread
 from app.pipeline.types import Answer, Route, Turn
 
 # The stream events and the fixed replies moved to their own modules; callers keep importing
@@ -128,7 +129,8 @@ class AnswerPipeline:
             )
         # Triage decides at once; a model's opinion, when one is configured, is asked once
         # the answer streams (see _ModelIntent) and can only add an escalation.
-        turn = self._triager(message, history)
+        # On the triage thread: spaCy and MiniLM on the event loop would stall every chat.
+        turn = await in_triage_thread(self._triager, message, history)
         intent = answer_route(turn, message)
         model_intent = _ModelIntent(
             self._model_intent(message, history)
