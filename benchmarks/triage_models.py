@@ -39,6 +39,7 @@ from app.learned.evaluate import (  # noqa: E402
     latency_ms,
     percentile,
 )
+from app.learned.features import features  # noqa: E402
 from app.learned.intents import load_taxonomy  # noqa: E402
 from app.learned.models import LearnedTriage, save_trained  # noqa: E402
 from app.learned.suites import load_complaint_suite, split_of  # noqa: E402
@@ -98,7 +99,8 @@ def airline(embedder: CachedEmbedder, path: Path) -> dict[str, object]:
     complaint, sentiment = train_complaint(parts["train"], embedder, dev=parts["dev"])
     seconds = time.perf_counter() - started
     test = parts["test"]
-    x = embedder.embed_documents([m.text for m in test])
+    texts = [m.text for m in test]
+    x = features(complaint.features, embedder.embed_documents(texts), texts)
     scores = complaint.head.probabilities(x)[:, 1]
     cut = complaint.decision_threshold or 0.5
     figures = binary_scores([m.complaint for m in test], [bool(s >= cut) for s in scores])

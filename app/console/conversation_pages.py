@@ -188,7 +188,12 @@ def message_html(message: MessageView) -> Html:
             label=label,
             score=number(triage.get("sentiment_score")),
         )
-    intent = triage.get("intent") if message.role == "customer" else None
+    # The company's own intent (intents.toml) when its model knows the message, else triage's.
+    intent = (
+        (triage.get("company_intent") or triage.get("intent"))
+        if message.role == "customer"
+        else None
+    )
     return render(
         """<article class="message"{data}><div class="message-meta">
 <b class="message-author">{author}</b>{at}{sentiment}{intent}</div>
@@ -246,10 +251,12 @@ def brief_html(view: ConversationView) -> Html:
         product=view.product or "",
         more=render(
             '<dt>Reasons</dt><dd id="reasons">{reasons}</dd>'
+            '<dt>Intent</dt><dd id="intent">{intent}</dd>'
             '<dt>Assigned to</dt><dd id="assigned-to">{assigned}</dd>'
             "<dt>Queued</dt><dd>{queued}</dd><dt>Escalated</dt><dd>{times} time(s)</dd>"
             '<dt>Mood</dt><dd id="sentiment">{sentiment}</dd>',
             reasons=", ".join(escalation.reasons or [escalation.reason]),
+            intent=escalation.intent or "(not recognised)",
             assigned=escalation.assigned_to or "nobody",
             queued=timestamp(escalation.queued_at),
             times=escalation.times_escalated,

@@ -25,11 +25,13 @@ class QueueFilters:
     reason: str | None = None
     priority: int | None = None
     mine: bool = False
+    intent: str | None = None
 
     def query(self) -> str:
         pairs = {
             "state": self.state or "",
             "reason": self.reason or "",
+            "intent": self.intent or "",
             "priority": str(self.priority or ""),
             "mine": "1" if self.mine else "",
         }
@@ -112,16 +114,14 @@ def number(value: object) -> str:
 
 
 def queue_page(
-    user: ConsoleUser, items: Sequence[QueueItem], filters: QueueFilters, reasons: Sequence[str]
+    user: ConsoleUser,
+    items: Sequence[QueueItem],
+    filters: QueueFilters,
+    reasons: Sequence[str],
+    intents: Sequence[str] = (),
 ) -> Html:
-    reason_options = join(
-        render(
-            '<option value="{r}"{selected}>{r}</option>',
-            r=reason,
-            selected=Html(" selected") if reason == filters.reason else Html(""),
-        )
-        for reason in sorted(set(reasons) | ({filters.reason} if filters.reason else set()))
-    )
+    reason_options = _options(reasons, filters.reason)
+    intent_options = _options(intents, filters.intent)
     state_options = join(
         render(
             '<option value="{s}"{selected}>{s}</option>',
@@ -146,6 +146,8 @@ def queue_page(
 <option value="">open (queued and assigned)</option>{states}</select></label>
 <label>Reason<select id="filter-reason" name="reason"><option value="">any</option>{reasons}
 </select></label>
+<label>Intent<select id="filter-intent" name="intent"><option value="">any</option>{intents}
+</select></label>
 <label>Priority<select id="filter-priority" name="priority"><option value="">any</option>
 {priorities}</select></label>
 <label><span>Mine only</span><input id="filter-mine" type="checkbox" name="mine" value="1"{mine}>
@@ -156,9 +158,22 @@ def queue_page(
         topbar=topbar(user),
         states=state_options,
         reasons=reason_options,
+        intents=intent_options,
         priorities=priority_options,
         mine=Html(" checked") if filters.mine else Html(""),
         region=queue_region(items, filters),
+    )
+
+
+def _options(values: Sequence[str], chosen: str | None) -> Html:
+    """A select's options: the values present, and the chosen one even if none has it now."""
+    return join(
+        render(
+            '<option value="{v}"{selected}>{v}</option>',
+            v=value,
+            selected=Html(" selected") if value == chosen else Html(""),
+        )
+        for value in sorted(set(values) | ({chosen} if chosen else set()))
     )
 
 
@@ -187,7 +202,7 @@ def _queue_row(item: QueueItem) -> Html:
     return render(
         """<tr class="queue-item"{data}>
 <td>{priority}</td><td>{state}</td>
-<td class="queue-reason">{reason}</td>
+<td class="queue-reason">{reason}<div class="muted queue-intent">{intent}</div></td>
 <td><a class="open-conversation" href="{href}"><span class="queue-summary pre">{summary}</span></a>
 <div class="muted">{customer}</div></td>
 <td>{product}</td><td class="queue-waiting">{waiting}</td><td>{sentiment}</td>
@@ -197,11 +212,13 @@ def _queue_row(item: QueueItem) -> Html:
             data_state=item.state,
             data_priority=item.priority,
             data_reason=item.reason,
+            data_intent=item.intent,
             data_assigned_agent_id=item.assigned_agent_id,
         ),
         priority=priority_badge(item.priority),
         state=state_badge(item.state),
         reason=", ".join(item.reasons or [item.reason]),
+        intent=item.intent or "",
         href=conversation_url(item.conversation_id),
         summary=summary,
         customer=item.customer or "",

@@ -49,8 +49,12 @@ def offers_person(answer: Answer) -> bool:
 
 
 def is_failure(answer: Answer) -> bool:
-    """An abstention the bot did not already escalate counts towards FAILURES_TO_ESCALATE."""
-    return answer.escalation is None and answer.kind == "abstain"
+    """An abstention the bot did not already escalate counts towards FAILURES_TO_ESCALATE,
+    unless the message was junk (no words at all): keyboard mashing twice is not a
+    conversation for a person. A question asked again is a failure again: that customer is
+    stuck."""
+    junk = answer.triage is not None and answer.triage.junk
+    return answer.escalation is None and answer.kind == "abstain" and not junk
 
 
 def is_failure_feedback(value: int) -> bool:

@@ -122,6 +122,7 @@ def queue(
     *,
     states: Sequence[str] = OPEN_STATES,
     reason: str | None = None,
+    intent: str | None = None,
     assigned_agent_id: str | None = None,
     limit: int = 200,
 ) -> list[tuple[Escalation, Conversation, str | None, str | None]]:
@@ -136,6 +137,8 @@ def queue(
     )
     if reason:
         query = query.where(Escalation.reason == reason)
+    if intent:
+        query = query.where(Escalation.intent == intent)
     if assigned_agent_id:
         query = query.where(Escalation.assigned_agent_id == assigned_agent_id)
     query = query.order_by(Escalation.queued_at, Escalation.id).limit(limit)

@@ -292,6 +292,8 @@ class Escalation(Base):
     bot_suggested: Mapped[str] = mapped_column(Text, default="")
     entities: Mapped[list[dict[str, str]]] = mapped_column(JsonDocument, default=list)
     sentiment: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    # The company's intent (intents.toml) of the customer's latest turn that had one.
+    intent: Mapped[str | None] = mapped_column(String(60), index=True)
     assigned_agent_id: Mapped[str | None] = mapped_column(
         ForeignKey("sb_agents.id", ondelete="SET NULL"), index=True
     )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.doors.triage_models import current_triage
 from app.ground.config import Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
@@ -68,7 +69,7 @@ def build_pipeline(
         catalog,
         settings.answer,
         generator=generator or make_generator(settings),
-        triager=Triager(catalog, embedder),
+        triager=Triager(catalog, embedder, current_triage(settings, embedder)),
     )
 
 

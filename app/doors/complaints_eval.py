@@ -2,8 +2,8 @@
 
 A suite is a JSONL file, one labelled customer message a line (shared/datasets/README.md):
 `{"id": "...", "text": "...", "complaint": true, "domain": "..."}`. Every message goes
-through the same `triage()` the chat will call, entities included, so the time per message is
-the real cost of a turn.
+through the same `Triager` the chat calls (the learned models where stored, entities
+included), so the time per message is the real cost of a turn.
 
 Reported: precision, recall and F1 of the complaint class; macro F1 (the mean of both
 classes' F1: where complaints are common, calling everything a complaint scores well on the
@@ -22,8 +22,7 @@ from typing import Any
 
 from app.doors.evaluation import percentile
 from app.ground.errors import AppError
-from app.ground.products import ProductCatalog
-from app.pipeline.triage import ComplaintPrototypes, triage
+from app.pipeline.triage import Triager
 
 
 @dataclass(frozen=True)
@@ -87,19 +86,14 @@ def binary_scores(gold: Sequence[bool], predicted: Sequence[bool]) -> dict[str, 
     }
 
 
-def evaluate_complaints(
-    messages: Sequence[LabelledMessage],
-    *,
-    prototypes: ComplaintPrototypes | None = None,
-    catalog: ProductCatalog | None = None,
-) -> dict[str, Any]:
-    """Triage every message; the metrics, rounded, as one JSON-ready dict."""
-    triage("warm-up: load the sentiment lexicon and the NER model", (), catalog)
+def evaluate_complaints(messages: Sequence[LabelledMessage], triager: Triager) -> dict[str, Any]:
+    """Triage every message as the chat would; the metrics, rounded, as one JSON-ready dict."""
+    triager.warm()
     predicted: list[bool] = []
     times_ms: list[float] = []
     for message in messages:
         start = time.perf_counter()
-        result = triage(message.text, (), catalog, prototypes=prototypes)
+        result = triager(message.text)
         times_ms.append((time.perf_counter() - start) * 1000)
         predicted.append(result.complaint)
     gold = [m.complaint for m in messages]
@@ -110,7 +104,7 @@ def evaluate_complaints(
         **{k: round(v, 4) for k, v in binary_scores(gold, predicted).items()},
         "p50_ms": round(percentile(times_ms, 50), 2),
         "p95_ms": round(percentile(times_ms, 95), 2),
-        "embeddings": prototypes is not None,
+        "learned": triager.learned_tasks,
     }
     domains = sorted({m.domain for m in messages if m.domain})
     if len(domains) > 1:

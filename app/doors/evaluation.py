@@ -154,7 +154,8 @@ def evaluate_suite(
         raise AppError("usage", "the eval index must not be the live SUPPORTBOT_HOME")
     with _eval_home(index_home) as home:
         eval_settings = settings.model_copy(
-            update={"home": home, "index": IndexSettings(backend="edge")}
+            # The suite's corpus is the company here: its intents.toml, if any, too.
+            update={"home": home, "index": IndexSettings(backend="edge"), "data_dir": corpus}
         )
         started = time.perf_counter()
         report = run_ingest([corpus], settings=eval_settings, embedder_factory=lambda: embedder)

@@ -52,6 +52,7 @@ class Brief:
     sentiment: dict[str, Any]
     priority: int
     reasons: list[str] = field(default_factory=list)
+    intent: str | None = None  # the company's intent of the latest turn that had one
 
 
 def build_brief(turns: Sequence[BriefTurn], reasons: Sequence[str]) -> Brief:
@@ -64,7 +65,17 @@ def build_brief(turns: Sequence[BriefTurn], reasons: Sequence[str]) -> Brief:
         sentiment=conversation_sentiment(customer),
         priority=priority(customer, reasons),
         reasons=list(dict.fromkeys(reasons)),
+        intent=latest_intent(customer),
     )
+
+
+def latest_intent(customer: Sequence[BriefTurn]) -> str | None:
+    """The company's intent of the customer's latest turn that had one (what they want now)."""
+    for turn in reversed(customer):
+        intent = (turn.triage or {}).get("company_intent")
+        if intent:
+            return str(intent)
+    return None
 
 
 def _summary(customer: Sequence[BriefTurn]) -> str:
@@ -114,24 +125,42 @@ def _values(customer: Sequence[BriefTurn], kind: str) -> list[str]:
     return [e["value"] for e in _entities(customer) if e["kind"] == kind]
 
 
+RECENT_TURNS = 3  # the mood an agent is warned of: the worst of the customer's last turns
+_NEUTRAL_BAND = 0.05  # a score this close to zero is neither negative nor positive
+
+
+def _label(score: float) -> str:
+    if score <= -_NEUTRAL_BAND:
+        return "negative"
+    return "positive" if score >= _NEUTRAL_BAND else "neutral"
+
+
 def conversation_sentiment(customer: Sequence[BriefTurn]) -> dict[str, Any]:
-    """The customer's sentiment over the conversation: per turn, mean, lowest, last, trend."""
+    """The customer's sentiment over the conversation: per turn, mean, lowest, last, trend.
+
+    The label is the worst of the last RECENT_TURNS turns when that one is negative: a furious
+    message followed by "ok" is not a calm customer. The trend compares those recent turns with
+    the ones before them (or, in a short conversation, the last turn with the first).
+    """
     scores = [float(t.triage["sentiment_score"]) for t in customer if t.triage]
     if not scores:
         return {"turns": [], "mean": 0.0, "min": 0.0, "last": 0.0, "trend": "steady",
                 "label": "neutral"}  # fmt: skip
     mean = sum(scores) / len(scores)
+    recent, earlier = scores[-RECENT_TURNS:], scores[:-RECENT_TURNS]
     trend = "steady"
     if len(scores) >= 2:
-        change = scores[-1] - scores[0]
+        before = sum(earlier) / len(earlier) if earlier else scores[0]
+        now = sum(recent) / len(recent) if earlier else scores[-1]
+        change = now - before
         trend = "worsening" if change <= -0.2 else "improving" if change >= 0.2 else "steady"
-    last = scores[-1]
-    label = "negative" if last <= -0.05 else "positive" if last >= 0.05 else "neutral"
+    worst = min(recent)
+    label = _label(worst) if _label(worst) == "negative" else _label(scores[-1])
     return {
         "turns": [round(s, 3) for s in scores],
         "mean": round(mean, 3),
         "min": round(min(scores), 3),
-        "last": round(last, 3),
+        "last": round(scores[-1], 3),
         "trend": trend,
         "label": label,
     }

@@ -133,4 +133,5 @@ def refresh_brief(session: Session, escalation: Escalation, reasons: list[str]) 
     escalation.summary, escalation.bot_suggested = brief.summary, brief.bot_suggested
     escalation.entities, escalation.sentiment = brief.entities, brief.sentiment
     escalation.priority = brief.priority
+    escalation.intent = brief.intent
     escalation.updated_at = utc_now()

@@ -33,12 +33,18 @@ def queue_items(
     reason: str | None,
     assigned_to: str | None,
     limit: int,
+    intent: str | None = None,
     now: datetime,
     aging_minutes: int,
 ) -> list[QueueItem]:
     """The escalations in `states`, with the priority raised by waiting (unsorted)."""
     rows = repo.queue(
-        session, states=states, reason=reason, assigned_agent_id=assigned_to, limit=limit
+        session,
+        states=states,
+        reason=reason,
+        intent=intent,
+        assigned_agent_id=assigned_to,
+        limit=limit,
     )
     return [
         _queue_item(escalation, conversation, customer, assignee, now, aging_minutes)
@@ -110,6 +116,7 @@ def _queue_item(
         queued_at=waiting,
         waiting_s=max(0.0, (now - waiting).total_seconds()),
         sentiment=dict(escalation.sentiment),
+        intent=escalation.intent,
     )
 
 
@@ -132,6 +139,7 @@ def _escalation_view(session: Session, escalation: Escalation) -> EscalationView
         queued_at=escalation.queued_at,
         times_escalated=escalation.times_escalated,
         resolution=escalation.resolution,
+        intent=escalation.intent,
     )
 
 

@@ -166,6 +166,7 @@ class Handoff:
         *,
         state: str | None = None,
         reason: str | None = None,
+        intent: str | None = None,
         priority: int | None = None,
         assigned_to: str | None = None,
         limit: int = 200,
@@ -173,7 +174,7 @@ class Handoff:
         """Open escalations (or those in `state`), most urgent first, then longest waiting."""
         work = partial(
             reading.queue_items,
-            states=(state,) if state else repo.OPEN_STATES, reason=reason,
+            states=(state,) if state else repo.OPEN_STATES, reason=reason, intent=intent,
             assigned_to=assigned_to, limit=limit, now=utc_now(),
             aging_minutes=self._settings.aging_minutes,
         )  # fmt: skip

@@ -40,6 +40,7 @@ class QueueItem:
     queued_at: datetime
     waiting_s: float
     sentiment: dict[str, Any]
+    intent: str | None = None  # the company's intent (intents.toml) of the latest turn
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "queued_at": self.queued_at.isoformat()}
@@ -61,6 +62,7 @@ class EscalationView:
     queued_at: datetime
     times_escalated: int
     resolution: str | None
+    intent: str | None = None  # the company's intent (intents.toml) of the latest turn
 
 
 @dataclass(frozen=True)

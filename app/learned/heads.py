@@ -190,30 +190,46 @@ def train_head(
             dev_y = np.array([position[dev_labels[i]] for i in keep], dtype=np.int64)
     report: dict[str, float] = {}
     if dev_x is None:
-        weights, bias = fit_weights(vectors, y, len(names), l2=DEFAULT_L2)
-        head = LinearHead(names, weights, bias)
         report["l2"] = DEFAULT_L2
-    else:
-        best: tuple[float, LinearHead, float] | None = None
-        for l2 in L2_GRID:
-            weights, bias = fit_weights(vectors, y, len(names), l2=l2)
-            candidate = LinearHead(names, weights, bias)
-            logits = candidate.logits(dev_x)
-            candidate.temperature = fit_temperature(logits, dev_y)
-            loss = log_loss(candidate.probabilities(dev_x), dev_y)
-            if best is None or loss < best[0]:
-                best = (loss, candidate, l2)
-        assert best is not None
-        loss, head, l2 = best
-        predicted = head.probabilities(dev_x).argmax(axis=1)
-        report.update(
-            l2=l2,
-            temperature=round(head.temperature, 4),
-            dev_log_loss=round(loss, 4),
-            dev_accuracy=round(float(np.mean(predicted == dev_y)), 4),
-        )
+        return fitted_head(vectors, labels, names, l2=DEFAULT_L2, texts=texts), report
+    best: tuple[float, LinearHead, float] | None = None
+    for l2 in L2_GRID:
+        weights, bias = fit_weights(vectors, y, len(names), l2=l2)
+        candidate = LinearHead(names, weights, bias)
+        logits = candidate.logits(dev_x)
+        candidate.temperature = fit_temperature(logits, dev_y)
+        loss = log_loss(candidate.probabilities(dev_x), dev_y)
+        if best is None or loss < best[0]:
+            best = (loss, candidate, l2)
+    assert best is not None
+    loss, head, l2 = best
+    predicted = head.probabilities(dev_x).argmax(axis=1)
+    report.update(
+        l2=l2,
+        temperature=round(head.temperature, 4),
+        dev_log_loss=round(loss, 4),
+        dev_accuracy=round(float(np.mean(predicted == dev_y)), 4),
+    )
     head.exemplars, head.exemplar_labels, head.exemplar_texts = _exemplars(vectors, y, texts)
     return head, report
+
+
+def fitted_head(
+    vectors: Vectors,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    *,
+    l2: float,
+    texts: Sequence[str] = (),
+) -> LinearHead:
+    """A head fitted on every row with a given ridge (temperature 1: the caller's to set)."""
+    names = tuple(classes)
+    position = {name: i for i, name in enumerate(names)}
+    y = np.array([position[label] for label in labels], dtype=np.int64)
+    weights, bias = fit_weights(vectors, y, len(names), l2=l2)
+    head = LinearHead(names, weights, bias)
+    head.exemplars, head.exemplar_labels, head.exemplar_texts = _exemplars(vectors, y, texts)
+    return head
 
 
 def _exemplars(

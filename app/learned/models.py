@@ -19,7 +19,8 @@ import numpy.typing as npt
 
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
-from app.learned.heads import Explanation, LinearHead
+from app.learned.features import FEATURE_SETS, features
+from app.learned.heads import Explanation, LinearHead, Vectors
 from app.learned.store import ModelStore, StoredModel, fingerprint
 from app.learned.training import TrainedHead
 
@@ -44,6 +45,7 @@ def save_trained(home: Path, trained: TrainedHead, extra: dict[str, Any] | None 
         "threshold": head.threshold,
         "decision_threshold": trained.decision_threshold,
         "routes": trained.routes,
+        "features": trained.features,
         "report": trained.report,
         "data_fingerprint": fingerprint(trained.texts, trained.labels),
         **(extra or {}),
@@ -52,6 +54,12 @@ def save_trained(home: Path, trained: TrainedHead, extra: dict[str, Any] | None 
 
 
 def head_from_stored(model: StoredModel) -> LinearHead:
+    if model.manifest.get("features", "sentence") not in FEATURE_SETS:
+        raise AppError(
+            "model",
+            f"{model.task} model {model.version}: unknown features "
+            f"{model.manifest.get('features')!r} (a newer supportbot wrote it?)",
+        )
     try:
         arrays, manifest = model.arrays, model.manifest
         return LinearHead(
@@ -111,14 +119,20 @@ class LearnedTriage:
             if model.fallback_reason:
                 self.problems[task] = model.fallback_reason
 
+    def _vector(self, task: str, sentence: Vectors, text: str) -> Vectors:
+        """What the task's head reads (older models: the sentence embedding alone)."""
+        feature_set = self.manifests[task].get("features", "sentence")
+        return features(feature_set, sentence, [text])
+
     def assess(self, text: str, *, explain: bool = False) -> Assessment:
-        vector = self.embedder.embed_query(text)
+        sentence = self.embedder.embed_query(text)
         explanations: dict[str, Explanation] = {}
         complaint = probability = sentiment_score = intent_probability = None
         sentiment = intent = None
         route = "answer"
         head = self.heads.get("complaint")
         if head is not None:
+            vector = self._vector("complaint", sentence, text)
             probability = float(head.probabilities(vector)[0, head.index("complaint")])
             cut = self.manifests["complaint"].get("decision_threshold") or 0.5
             complaint = probability >= float(cut)
@@ -126,6 +140,7 @@ class LearnedTriage:
                 explanations["complaint"] = head.explain(vector)
         head = self.heads.get("sentiment")
         if head is not None:
+            vector = self._vector("sentiment", sentence, text)
             probs = head.probabilities(vector)[0]
             sentiment = head.labels[int(np.argmax(probs))]
             share = dict(zip(head.labels, probs.tolist(), strict=True))
@@ -134,6 +149,7 @@ class LearnedTriage:
                 explanations["sentiment"] = head.explain(vector)
         head = self.heads.get("intent")
         if head is not None:
+            vector = self._vector("intent", sentence, text)
             prediction = head.predict(vector)
             intent, intent_probability = prediction.label, prediction.probability
             route = self.manifests["intent"].get("routes", {}).get(intent, "answer")

@@ -10,6 +10,7 @@ out-of-scope examples gets no threshold.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 import time
 from collections.abc import Sequence
@@ -20,11 +21,15 @@ import numpy as np
 import numpy.typing as npt
 
 from app.ground.embedding import Embedder
-from app.learned.heads import LinearHead, Vectors, train_head
+from app.learned.features import FeatureSet, features
+from app.learned.heads import LinearHead, Vectors, fitted_head, train_head
 from app.learned.intents import Taxonomy
-from app.learned.suites import ComplaintExample, IntentExample, split_of
+from app.learned.suites import ComplaintExample, IntentExample
 
 COMPLAINT_LABELS = ("not_complaint", "complaint")
+# Tone is in the words as much as in the topic (app/learned/features.py).
+COMPLAINT_FEATURES: FeatureSet = "sentence+words"
+FOLDS = 5  # cross-fitting folds when no development set is given
 
 
 @dataclass
@@ -34,6 +39,7 @@ class TrainedHead:
     report: dict[str, Any] = field(default_factory=dict)
     routes: dict[str, str] = field(default_factory=dict)  # intents only
     decision_threshold: float | None = None  # complaint only: on P(complaint)
+    features: FeatureSet = "sentence"  # what the head reads (app/learned/features.py)
     texts: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
 
@@ -98,51 +104,128 @@ def train_complaint(
     *,
     dev: Sequence[ComplaintExample] | None = None,
 ) -> list[TrainedHead]:
-    """Complaint head (and a sentiment head if the examples carry sentiment labels).
+    """Complaint head (and a sentiment head if the examples carry sentiment labels), on the
+    sentence embedding and the words (app/learned/features.py).
 
-    Without an explicit development set, 20 % of the examples (by id hash) become one.
+    With an explicit development set, the ridge, temperature and threshold are chosen on it.
+    Without one (a few hundred examples written by a support team), every example is used
+    twice: K-fold cross-fitting picks them from predictions on held-out folds, and the final
+    head then learns from all the examples.
     """
-    if dev is None:
-        dev = [e for e in examples if split_of(e.id, dev=0.2, test=0.0) == "dev"]
-        examples = [e for e in examples if split_of(e.id, dev=0.2, test=0.0) == "train"]
-    if len({e.complaint for e in examples}) < 2 or not dev:
-        raise ValueError("complaint training needs complaints and non-complaints, and a dev set")
+    if len({e.complaint for e in examples}) < 2:
+        raise ValueError("complaint training needs complaints and non-complaints")
     started = time.perf_counter()
-    x = embed(embedder, [e.text for e in examples], "embedding training messages")
-    dev_x = embed(embedder, [e.text for e in dev], "embedding development messages")
-    labels = [COMPLAINT_LABELS[e.complaint] for e in examples]
-    dev_labels = [COMPLAINT_LABELS[e.complaint] for e in dev]
     texts = [e.text for e in examples]
-    head, report = train_head(
-        x, labels, texts=texts, classes=COMPLAINT_LABELS, dev_vectors=dev_x, dev_labels=dev_labels
-    )
-    scores = head.probabilities(dev_x)[:, 1]
-    cut = best_f1_threshold(scores, [e.complaint for e in dev])
-    report.update(train=len(examples), dev=len(dev), threshold=round(cut, 4))
-    report["seconds"] = round(time.perf_counter() - started, 2)
-    trained = [TrainedHead("complaint", head, report, decision_threshold=cut)]
-    trained[0].texts, trained[0].labels = texts, labels
-    rated = [i for i, e in enumerate(examples) if e.sentiment]
-    dev_rated = [i for i, e in enumerate(dev) if e.sentiment]
-    if rated and dev_rated and len({examples[i].sentiment for i in rated}) >= 2:
-        started = time.perf_counter()
-        sentiment_labels = [str(examples[i].sentiment) for i in rated]
-        present = tuple(s for s in ("negative", "neutral", "positive") if s in sentiment_labels)
+    x = features(COMPLAINT_FEATURES, embed(embedder, texts, "embedding training messages"), texts)
+    labels = [COMPLAINT_LABELS[e.complaint] for e in examples]
+    if dev is not None:
+        dev_texts = [e.text for e in dev]
+        dev_x = features(
+            COMPLAINT_FEATURES, embed(embedder, dev_texts, "embedding development messages"),
+            dev_texts,
+        )  # fmt: skip
         head, report = train_head(
-            x[rated],
-            sentiment_labels,
-            texts=[texts[i] for i in rated],
-            classes=present,
-            dev_vectors=dev_x[dev_rated],
-            dev_labels=[str(dev[i].sentiment) for i in dev_rated],
+            x,
+            labels,
+            texts=texts,
+            classes=COMPLAINT_LABELS,
+            dev_vectors=dev_x,
+            dev_labels=[COMPLAINT_LABELS[e.complaint] for e in dev],
         )
-        report.update(train=len(rated), dev=len(dev_rated))
-        report["seconds"] = round(time.perf_counter() - started, 2)
-        sentiment = TrainedHead("sentiment", head, report)
-        sentiment.texts = [texts[i] for i in rated]
-        sentiment.labels = sentiment_labels
+        cut = best_f1_threshold(head.probabilities(dev_x)[:, 1], [e.complaint for e in dev])
+        report.update(train=len(examples), dev=len(dev))
+    else:
+        folds = [fold_of(e.id) for e in examples]
+        head, held_out, report = cross_fitted(x, labels, COMPLAINT_LABELS, folds, texts=texts)
+        cut = best_f1_threshold(held_out[:, 1], [e.complaint for e in examples])
+        report.update(train=len(examples), dev=0, folds=FOLDS)
+    report.update(threshold=round(cut, 4), seconds=round(time.perf_counter() - started, 2))
+    trained = [
+        TrainedHead("complaint", head, report, decision_threshold=cut, features=COMPLAINT_FEATURES)
+    ]
+    trained[0].texts, trained[0].labels = texts, labels
+    sentiment = _train_sentiment(examples, x, dev, embedder)
+    if sentiment is not None:
         trained.append(sentiment)
     return trained
+
+
+def _train_sentiment(
+    examples: Sequence[ComplaintExample],
+    x: Vectors,
+    dev: Sequence[ComplaintExample] | None,
+    embedder: Embedder,
+) -> TrainedHead | None:
+    """The sentiment head on the examples that carry a sentiment label (None if too few)."""
+    rated = [i for i, e in enumerate(examples) if e.sentiment]
+    if len({examples[i].sentiment for i in rated}) < 2:
+        return None
+    started = time.perf_counter()
+    labels = [str(examples[i].sentiment) for i in rated]
+    texts = [examples[i].text for i in rated]
+    present = tuple(s for s in ("negative", "neutral", "positive") if s in labels)
+    dev_rated = [e for e in dev or () if e.sentiment]
+    if dev is not None and dev_rated:
+        dev_texts = [e.text for e in dev_rated]
+        dev_x = features(COMPLAINT_FEATURES, embedder.embed_documents(dev_texts), dev_texts)
+        head, report = train_head(
+            x[rated],
+            labels,
+            texts=texts,
+            classes=present,
+            dev_vectors=dev_x,
+            dev_labels=[str(e.sentiment) for e in dev_rated],
+        )
+        report.update(train=len(rated), dev=len(dev_rated))
+    else:
+        folds = [fold_of(examples[i].id) for i in rated]
+        head, _, report = cross_fitted(x[rated], labels, present, folds, texts=texts)
+        report.update(train=len(rated), dev=0, folds=FOLDS)
+    report["seconds"] = round(time.perf_counter() - started, 2)
+    sentiment = TrainedHead("sentiment", head, report, features=COMPLAINT_FEATURES)
+    sentiment.texts, sentiment.labels = texts, labels
+    return sentiment
+
+
+def fold_of(example_id: str) -> int:
+    """The cross-fitting fold of an example, by a hash of its id (stable on any machine)."""
+    return int(hashlib.sha256(example_id.encode("utf-8")).hexdigest(), 16) % FOLDS
+
+
+def cross_fitted(
+    x: Vectors,
+    labels: Sequence[str],
+    classes: Sequence[str],
+    folds: Sequence[int],
+    *,
+    texts: Sequence[str],
+) -> tuple[LinearHead, npt.NDArray[np.float32], dict[str, Any]]:
+    """A head trained on all rows, with ridge and temperature chosen on held-out folds, and
+    every row's class probabilities from the fold model that did not see it."""
+    fold_ids = np.asarray(folds)
+    held_out = np.zeros((len(labels), len(classes)), dtype=np.float32)
+    ridges: list[float] = []
+    temperatures: list[float] = []
+    for fold in sorted(set(folds)):
+        train, test = fold_ids != fold, fold_ids == fold
+        head, report = train_head(
+            x[train],
+            [label for label, keep in zip(labels, train, strict=True) if keep],
+            classes=classes,
+            dev_vectors=x[test],
+            dev_labels=[label for label, keep in zip(labels, test, strict=True) if keep],
+        )
+        held_out[test] = head.probabilities(x[test])
+        ridges.append(float(report["l2"]))
+        temperatures.append(head.temperature)
+    ridge, temperature = float(np.median(ridges)), float(np.median(temperatures))
+    head = fitted_head(x, labels, classes, l2=ridge, texts=texts)
+    head.temperature = temperature
+    position = {name: i for i, name in enumerate(classes)}
+    truth = np.array([position[label] for label in labels])
+    accuracy = float(np.mean(held_out.argmax(axis=1) == truth))
+    report = {"l2": ridge, "temperature": round(temperature, 4), "cv_accuracy": round(accuracy, 4)}
+    return head, held_out, report
 
 
 def train_intents(

@@ -76,6 +76,12 @@ class Triage:
     intent: Intent
     entities: tuple[Entity, ...]
     signals: tuple[str, ...] = ()  # why: the complaint signals that fired, for the agent
+    # The company's own intent (intents.toml, learned by app/learned) and where its taxonomy
+    # routes it; None when no intent model is stored or the message fits none of them.
+    company_intent: str | None = None
+    intent_route: str = "answer"
+    # Keyboard mashing, no words at all (app.ground.words): an abstention on it is no failure.
+    junk: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +92,9 @@ class Triage:
             "intent": self.intent,
             "entities": [{"kind": e.kind, "text": e.text, "value": e.value} for e in self.entities],
             "signals": list(self.signals),
+            "company_intent": self.company_intent,
+            "intent_route": self.intent_route,
+            "junk": self.junk,
         }
 
 

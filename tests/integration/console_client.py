@@ -115,6 +115,7 @@ def seed_conversation(
     *,
     product: str | None = "AP-1",
     customer: str | None = None,
+    intent: str | None = None,
 ) -> str:
     """A conversation with a customer turn and a cited bot answer; returns its id."""
     conversation_id = str(uuid.uuid4())
@@ -144,6 +145,7 @@ def seed_conversation(
                         "complaint": False,
                         "complaint_score": 0.1,
                         "signals": [],
+                        "company_intent": intent,
                     }
                 },
             )

@@ -8,7 +8,13 @@ import pytest
 
 from app.ground.errors import AppError
 from app.ground.render import inert
-from app.handoff.brief import BriefTurn, as_written, build_brief, effective_priority
+from app.handoff.brief import (
+    BriefTurn,
+    as_written,
+    build_brief,
+    conversation_sentiment,
+    effective_priority,
+)
 from app.handoff.machine import bot_may_answer, next_state
 from app.pipeline.policy import policy_topic
 from app.pipeline.triage import triage
@@ -97,3 +103,19 @@ def test_the_brief_quotes_the_bots_steps_as_written() -> None:
     brief = build_brief(turns, ["asked_for_human"])
     assert brief.bot_suggested == "- Update the LR-200 firmware to 4.2. (sources: LR-200 Guide)"
     assert as_written("customer", "1\\. as typed") == "1\\. as typed"  # people's text is kept
+
+
+def _scored(*scores: float) -> list[BriefTurn]:
+    return [
+        BriefTurn("customer", f"turn {i}", {"sentiment_score": s}) for i, s in enumerate(scores)
+    ]
+
+
+def test_a_furious_turn_is_not_summarised_as_a_calm_customer() -> None:
+    # Furious, then a polite "ok thanks": the agent is still warned of the anger.
+    mood = conversation_sentiment(_scored(0.1, -0.81, 0.4))
+    assert mood["label"] == "negative" and mood["min"] == -0.81 and mood["last"] == 0.4
+    # Once the anger is more than RECENT_TURNS turns back and the customer is content, it is.
+    calmer = conversation_sentiment(_scored(-0.81, 0.3, 0.5, 0.6))
+    assert calmer["label"] == "positive" and calmer["trend"] == "improving"
+    assert conversation_sentiment(_scored(0.5, 0.2, -0.4, -0.6))["trend"] == "worsening"

@@ -12,6 +12,7 @@ import pytest
 
 from app.doors.cli import build_parser
 from app.ground.errors import AppError
+from app.learned.features import WORD_BUCKETS, word_vectors
 from app.learned.heads import train_head
 from app.learned.intents import load_taxonomy
 from app.learned.models import LearnedTriage, save_trained
@@ -240,6 +241,31 @@ def test_trained_heads_are_stored_and_assess(tmp_path: Path) -> None:
     assert "manifest.json" in degraded.problems["complaint"]
     result = degraded.assess("awful terrible service refund")
     assert result.complaint is None and result.sentiment == "negative"
+
+
+def test_word_features_are_stable_unit_length_and_see_tone() -> None:
+    rows = word_vectors(["The Wi-Fi drops", "the wi-fi DROPS", "", "The Wi-Fi drops. Useless!"])
+    assert rows.shape == (4, WORD_BUCKETS)
+    assert np.allclose(np.linalg.norm(rows[[0, 1, 3]], axis=1), 1.0) and not rows[2].any()
+    assert np.array_equal(rows[0], rows[1])  # case does not matter; the hash is stable
+    assert float(rows[0] @ rows[3]) < 0.99  # the added word changes what the head reads
+
+
+def test_complaint_heads_read_words_and_are_cross_fitted_without_a_dev_set(
+    tmp_path: Path,
+) -> None:
+    complaint, sentiment = train_complaint(_complaints(), WordHashEmbedder())
+    assert complaint.features == sentiment.features == "sentence+words"
+    assert complaint.report["folds"] == 5 and complaint.report["train"] == 60
+    assert complaint.head.weights.shape[0] == WordHashEmbedder.dimension + WORD_BUCKETS
+    version = save_trained(tmp_path, complaint)
+    manifest_path = tmp_path / "models" / "complaint" / version / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["features"] == "sentence+words"
+    manifest["features"] = "sentence+pixels"
+    manifest_path.write_text(json.dumps(manifest))
+    broken = LearnedTriage(tmp_path, WordHashEmbedder())  # type: ignore[arg-type]
+    assert "unknown features 'sentence+pixels'" in broken.problems["complaint"]
 
 
 # ---- the commands' parser ------------------------------------------------------------------

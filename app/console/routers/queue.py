@@ -20,12 +20,13 @@ router = APIRouter(prefix="/console", tags=["console"])
 
 
 def queue_filters(
-    state: str = "", reason: str = "", priority: str = "", mine: str = ""
+    state: str = "", reason: str = "", intent: str = "", priority: str = "", mine: str = ""
 ) -> QueueFilters:
     """The queue's filters from the query string; unknown values are ignored."""
     return QueueFilters(
         state=state if state in ("queued", "assigned") else None,
         reason=reason.strip()[:40] or None,
+        intent=intent.strip()[:60] or None,
         priority=int(priority) if priority in ("1", "2", "3", "4") else None,
         mine=mine in ("1", "true", "on"),
     )
@@ -40,6 +41,7 @@ async def filtered_queue(
     return await handoff.queue(
         state=filters.state,
         reason=filters.reason,
+        intent=filters.intent,
         priority=filters.priority,
         assigned_to=user.actor.agent_id if filters.mine else None,
     )
@@ -51,7 +53,8 @@ async def queue(user: PageAgentDep, handoff: HandoffDep, filters: FiltersDep) ->
     items = await filtered_queue(handoff, user, filters)
     everything = await handoff.queue()
     reasons = sorted({r for item in everything for r in [item.reason, *item.reasons]})
-    body = queue_page(user, items, filters, reasons)
+    intents = sorted({item.intent for item in everything if item.intent})
+    body = queue_page(user, items, filters, reasons, intents)
     return page_response(body, title="Queue", page="queue")
 
 

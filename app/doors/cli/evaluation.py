@@ -37,7 +37,7 @@ def add_commands(sub: Any) -> None:
     complaints.add_argument(
         "--no-embeddings",
         action="store_true",
-        help="rules and sentiment only: no sentence-embedding similarity (faster start)",
+        help="the hand-written rules alone: no embedding model, no learned models (faster start)",
     )
     complaints.add_argument("--json", action="store_true", help="print the metrics as JSON last")
     complaints.set_defaults(func=cmd_eval_complaints)
@@ -70,14 +70,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_eval_complaints(args: argparse.Namespace) -> int:
     from app.doors.complaints_eval import evaluate_complaints, load_messages
+    from app.pipeline.triage import Triager
 
     messages = load_messages(Path(args.file))  # a bad file fails before the model loads
-    prototypes = None
+    triager = Triager()  # the rules alone
     if not args.no_embeddings:
-        from app.pipeline.triage import ComplaintPrototypes
+        # The chat's own triage: the learned models (trained first if none are stored).
+        from app.doors.triage_models import current_triage
 
-        prototypes = ComplaintPrototypes(common.embedder(common.settings()))
-    metrics = evaluate_complaints(messages, prototypes=prototypes)
+        settings = common.settings()
+        embedder = common.embedder(settings)
+        triager = Triager(None, embedder, current_triage(settings, embedder))
+    metrics = evaluate_complaints(messages, triager)
     for key, value in metrics.items():
         print(f"{key:>20}: {value}")
     if args.json:

@@ -8,11 +8,13 @@ saves its report under SUPPORTBOT_HOME/reports and records its summary in the da
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
 from app.doors.cli import common
 from app.ground.config import Settings
+from app.ground.errors import AppError
 
 
 def add_commands(sub: Any) -> None:
@@ -44,10 +46,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         )
         report.save(settings.reports_dir)
         _record_run(settings, report.summary())
+        trained = _refresh_triage_models(settings)
     print(report.render())
+    if trained:
+        print(f"triage models retrained: {', '.join(trained)}")
     if args.json:
         common.print_json_last(report.summary())
     return report.exit_code
+
+
+def _refresh_triage_models(settings: Settings) -> list[str]:
+    """The nightly run also retrains the triage models whose examples changed (a new
+    intents.toml, say); a taxonomy that cannot be trained is reported, the old model serves."""
+    from app.doors.triage_models import refresh_models
+
+    try:
+        return refresh_models(settings, lambda: common.embedder(settings))
+    except AppError as problem:
+        print(f"triage models not retrained: {problem.message}", file=sys.stderr)
+        return []
 
 
 def _record_run(settings: Settings, summary: dict[str, Any]) -> None:

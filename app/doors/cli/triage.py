@@ -19,51 +19,12 @@ from app.ground.config import Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
 
-DEFAULT_COMPLAINTS = Path(__file__).resolve().parents[2] / "learned" / "defaults"
-DEFAULT_COMPLAINTS = DEFAULT_COMPLAINTS / "complaint_examples.jsonl"
-
 
 def _print_report(metrics: dict[str, Any], as_json: bool) -> None:
     for key, value in metrics.items():
         print(f"{key:>20}: {value}")
     if as_json:
         print(json.dumps(metrics))
-
-
-def train_models(
-    settings: Settings,
-    embedder: Embedder,
-    *,
-    complaints: Path | None,
-    intents: Path | None,
-) -> dict[str, Any]:
-    """Train and store the complaint/sentiment heads and the intent head; their reports."""
-    from app.learned.intents import load_taxonomy
-    from app.learned.models import save_trained
-    from app.learned.suites import first_shots, load_complaint_suite, load_intent_file
-    from app.learned.training import taxonomy_examples, train_complaint, train_intents
-
-    results: dict[str, Any] = {}
-    complaint_file = complaints or DEFAULT_COMPLAINTS
-    for trained in train_complaint(load_complaint_suite(complaint_file), embedder):
-        version = save_trained(settings.home, trained, {"source": str(complaint_file)})
-        results[trained.task] = {"version": version, **trained.report}
-    intent_source = intents or settings.data_dir / "intents.toml"
-    if intents is None and not intent_source.exists():
-        return results  # no taxonomy written yet: complaint and sentiment only
-    if intent_source.is_dir():
-        train = first_shots(load_intent_file(intent_source / "train.jsonl"), None)
-        dev_file = intent_source / "val.jsonl"
-        dev = load_intent_file(dev_file) if dev_file.exists() else []
-        trained_intents = train_intents(train, embedder, dev=dev)
-    else:
-        taxonomy = load_taxonomy(intent_source)
-        trained_intents = train_intents(
-            taxonomy_examples(taxonomy), embedder, routes=taxonomy.routes()
-        )
-    version = save_trained(settings.home, trained_intents, {"source": str(intent_source)})
-    results["intent"] = {"version": version, **trained_intents.report}
-    return results
 
 
 def evaluate_learned_complaints(
@@ -100,6 +61,8 @@ def evaluate_learned_complaints(
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    from app.doors.triage_models import train_models
+
     settings = common.settings()
     results = train_models(
         settings,
