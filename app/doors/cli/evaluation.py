@@ -45,8 +45,10 @@ def add_commands(sub: Any) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from app.doors.assistant import make_generator
+    from app.doors.eval_suite import load_questions
     from app.doors.evaluation import evaluate_suite
 
+    load_questions(Path(args.suite_dir))  # a bad suite fails before the model loads
     settings = common.settings()
     generator = None
     if args.generator == "vllm":
@@ -61,11 +63,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         answers=not args.retrieval_only,
         index_home=Path(args.keep_index) if args.keep_index else None,
     )
-    for key, value in metrics.items():
-        print(f"{key:>16}: {value}")
+    _print_metrics(metrics)
     if args.json:
         common.print_json_last(metrics)
     return 0
+
+
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    """One figure a line, names aligned; a table of figures (by_kind) one row a line."""
+    width = max((len(key) for key in metrics), default=0)
+    for key, value in metrics.items():
+        if key == "by_kind":
+            print(f"{key:>{width}}:")
+            for kind, figures in value.items():
+                print(f"{'':>{width}}  {kind}: {figures}")
+        else:
+            print(f"{key:>{width}}: {value}")
 
 
 def cmd_eval_complaints(args: argparse.Namespace) -> int:
