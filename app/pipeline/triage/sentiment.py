@@ -21,7 +21,7 @@ NEUTRAL_BAND = 0.05
 # 1. the words of asking for help are the channel's vocabulary, not affect: "please help",
 #    "customer care", "credit card", "I'd like to", "looks like", "pretty" as an intensifier;
 # 2. the words of a service failure carry no affect in VADER but plenty in a support channel
-#    ("my order was delayed", "stranded", "overcharged").
+#    ("my order was delayed", "overcharged").
 SUPPORT_LEXICON: dict[str, float] = {
     # 1. the words of asking (VADER: help 1.7, please 1.3, support 1.7, care 2.2, credit 1.6,
     #    like 1.5, pretty 2.2, ok 1.2, yes 1.7, free 2.3 as in "toll-free", kind 2.4 as in
@@ -35,7 +35,6 @@ SUPPORT_LEXICON: dict[str, float] = {
     "delays": -1.3,
     "delayed": -1.3,
     "canceled": -1.0,
-    "stranded": -1.8,
     "overcharged": -2.0,
     "outage": -1.4,
     "unhelpful": -1.8,
