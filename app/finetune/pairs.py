@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from app.ground.text import split_sentences
+from app.index.models import TICKET_CONVERSATION, TICKET_RESOLUTION
 
 ExampleKind = Literal["ticket", "kb"]
 
@@ -88,7 +89,7 @@ def _pair(document: SourceDocument) -> SourcePair | str | None:
     if document.doc_type == "ticket":
         question, answer, kind = (
             _ticket_question(document),
-            _section(document, "Resolution"),
+            _section(document, TICKET_RESOLUTION),
             "ticket",
         )
     elif document.doc_type == "kb":
@@ -116,7 +117,7 @@ def _ticket_question(document: SourceDocument) -> str:
     description = " ".join(b.text for b in document.blocks if b.heading_path == base)
     if description.strip():
         return description
-    conversation = _section(document, "Conversation")
+    conversation = _section(document, TICKET_CONVERSATION)
     first = re.search(r"(?m)^Customer:\s*(.+)$", conversation)
     return first.group(1) if first else document.title
 

@@ -14,6 +14,11 @@ from typing import Any
 # under another format is indexed again on the next ingest.
 PASSAGE_FORMAT = 3
 
+# The sections every ticket is split into under its own heading: the customer's exchange
+# with the agents, and how it was resolved. Answers quote resolutions, never the exchange.
+TICKET_CONVERSATION = "Conversation"
+TICKET_RESOLUTION = "Resolution"
+
 # Fixed namespace: passage ids are derived from content, so re-ingesting the same text under
 # the same source yields the same id (and an unchanged passage is never embedded twice).
 _PASSAGE_NAMESPACE = uuid.UUID("6f1d3c2a-8d5e-4a61-9a0b-2f4c8e7d1b35")

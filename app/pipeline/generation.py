@@ -2,14 +2,16 @@
 
 The configured generator (a model server, usually) streams text through a `MarkerFilter`,
 so a citation that points nowhere is never shown. When it fails before its first word the
-extractive generator answers instead; when it fails mid-answer, or finishes without citing
-a passage, the text shown so far is withdrawn (`Restart`) and the extractive answer follows.
+extractive generator answers instead; when it fails mid-answer, finishes without citing a
+passage, or writes a claim its citations do not support (app/pipeline/support.py), the text
+shown so far is withdrawn (`Restart`) and the extractive answer follows.
 Either way the answer carries a notice saying why. When no generator produces a cited
 answer, `Generated.cited` stays empty and the pipeline abstains.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -24,9 +26,18 @@ from app.pipeline.generators.base import (
 from app.pipeline.markers import MarkerFilter
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.sections import cited_sections, supported_sentences
+from app.pipeline.support import unsupported_claims
 from app.pipeline.types import Citation, RouteUsage
 
 UNCITED_NOTICE = "The model's answer cited no passage; answered from passages."
+UNSUPPORTED_NOTICE = (
+    "The model's answer had a sentence its citations do not support; answered from passages."
+)
+# Its sentences are copied from the passage it cites: supported by construction.
+QUOTING_GENERATOR = "extractive"
+
+
+log = logging.getLogger(__name__)
 
 
 def unavailable_notice(reason: str) -> str:
@@ -74,14 +85,26 @@ async def generate_with_fallback(
             if generated.text:
                 yield Restart(generated.notice)
             continue
-        if markers.cited:
+        if markers.cited and not _unsupported(generator, generated.text, request):
             generated.cited = list(markers.cited)
             return
-        # No claim without a citation: an uncited model answer is not shown.
-        generated.notice = generated.notice or UNCITED_NOTICE
+        # No claim without a citation: an uncited model answer, or one with a sentence its
+        # citations do not show, is not shown (app/pipeline/support.py).
+        notice = UNSUPPORTED_NOTICE if markers.cited else UNCITED_NOTICE
+        generated.notice = generated.notice or notice
         if generated.text:
             yield Restart(generated.notice)
     generated.text, generated.cited = "", []
+
+
+def _unsupported(generator: Generator, text: str, request: GenerationRequest) -> bool:
+    """Whether a written (not quoted) answer has a claim without support in what it cites."""
+    if generator.name == QUOTING_GENERATOR:
+        return False
+    problems = unsupported_claims(text, [r.passage.text for r in request.passages])
+    for problem in problems:
+        log.info("model answer withheld: %r (%s)", problem.sentence[:80], problem.reason)
+    return bool(problems)
 
 
 def renumbered(

@@ -10,31 +10,16 @@ read off the passage's `section_spans`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from app.ground.text import content_words, split_sentences
 from app.index.models import Passage
-from app.pipeline.markers import strip_markers
-
-# A list item's number or bullet, which the passage may write differently.
-_LINE_PREFIX = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s+")
-# Markers after a sentence's full stop ("... seconds. [1]") belong to that sentence.
-_MARKERS_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+\])+)")
+from app.pipeline.support import claims
 
 
 def supported_sentences(text: str, marker: int) -> list[str]:
     """The sentences of an answer that carry `[marker]`, markers and list numbering removed."""
-    tag = f"[{marker}]"
-    found = []
-    for line in text.splitlines():
-        line = _MARKERS_AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), line)
-        for sentence in split_sentences(line):
-            if tag in sentence:
-                plain = _LINE_PREFIX.sub("", strip_markers(sentence)).strip()
-                if plain:
-                    found.append(plain)
-    return found
+    return [sentence for sentence, markers in claims(text) if marker in markers]
 
 
 def cited_sections(passage: Passage, sentences: Sequence[str]) -> tuple[tuple[str, ...], ...]:

@@ -16,6 +16,7 @@ import re
 import sys
 from typing import Any
 
+from app.index.models import TICKET_CONVERSATION, TICKET_RESOLUTION
 from ingest.document import DocType, LoadContext, ParsedDocument, SourceError
 from ingest.loaders.common import BlockKind, DocBuilder, as_text, decode_text, finish_document
 
@@ -145,8 +146,8 @@ def _ticket(record: dict[str, Any], fields: dict[str, str], where: str) -> Parse
     builder = DocBuilder(base_path=(heading,))
     builder.add(description or ("" if conversation else subject))
     for chunk in _conversation_chunks(conversation):
-        _add_section(builder, (heading, "Conversation"), chunk, kind="raw")
-    _add_section(builder, (heading, "Resolution"), resolution)
+        _add_section(builder, (heading, TICKET_CONVERSATION), chunk, kind="raw")
+    _add_section(builder, (heading, TICKET_RESOLUTION), resolution)
     metadata = {
         key: value
         for key, value in {

@@ -16,6 +16,7 @@ from app.pipeline.generators.extractive import ExtractiveGenerator, compose_answ
 from app.pipeline.markers import MarkerFilter, strip_markers, tidy_spacing
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.routes import answer_route
+from app.pipeline.support import unsupported_claims
 from app.pipeline.triage import triage
 from app.pipeline.types import Turn
 
@@ -169,3 +170,57 @@ def test_rouge_l_rewards_the_reference_words_in_order() -> None:
     assert rouge_l_f1("words the around tildes", "use tildes around the words") < 0.5
     assert rouge_l_f1("", "anything") == 0.0
     assert strip_markers("Hold it [1]. Then wait [2].") == "Hold it. Then wait."
+
+
+def test_a_ticket_is_answered_from_its_resolution_never_its_exchange() -> None:
+    description = "The mesh satellite will not pair with my LR-200, the light stays amber."
+    exchange = (
+        "Customer: My LR-200 mesh satellite will not pair, the light stays amber.\n"
+        "Agent: Could you tell me the firmware version of both units?"
+    )
+    resolution = "A satellite pairs only after a factory reset: hold its reset pinhole for 6 s."
+    heading = "Ticket T-1: Satellite will not pair"
+    text = f"{description}\n{exchange}\n{resolution}"
+    conversation_at = len(description) + 1
+    resolution_at = conversation_at + len(exchange) + 1
+    ticket = Passage(
+        id="t1",
+        text=text,
+        source="tickets.jsonl",
+        root="/corpus",
+        title="Satellite will not pair",
+        heading_path=(heading,),
+        section_paths=((heading,), (heading, "Conversation"), (heading, "Resolution")),
+        doc_type="ticket",
+        content_hash="h",
+        source_hash="s",
+        source_passages=1,
+        ordinal=0,
+        section_spans=((0, 0), (conversation_at, 1), (resolution_at, 2)),
+    )
+    retrieved = RetrievedPassage(ticket, 1.0, dense_score=0.8, keyword_score=None)
+    answer = compose_answer(_request("My LR-200 mesh satellite will not pair", retrieved))
+    assert "factory reset" in answer and "6 s" in answer
+    assert "Customer:" not in answer and "Agent:" not in answer
+    assert "light stays amber" not in answer  # the customer's own description is not quoted
+
+
+@pytest.mark.parametrize(
+    ("text", "problems"),
+    [
+        ("Hold the reset button for 10 seconds [1].", []),
+        ("Hold the reset button for 10 seconds. [1]", []),  # a marker after the stop
+        ("Here is how:\n- Hold the reset button for 10 seconds [1]", []),
+        ("Hold the reset button for 10 seconds.", ["no citation"]),
+        ("Hold the reset button for 25 seconds [1].", ["not in [1]"]),
+        ("The LR-900 reset button sits behind the cover [1].", ["not in [1]"]),
+        ("Invoices are emailed every month [1].", ["not in [1]"]),
+        ("Invoices are emailed every month [2]. Hold the button for 10 seconds [1].", []),
+    ],
+)
+def test_each_claim_must_stand_on_what_it_cites(text: str, problems: list[str]) -> None:
+    passages = [
+        "Hold the reset button for 10 seconds until the LED blinks amber.",
+        "Invoices are emailed on the first working day of each month.",
+    ]
+    assert [p.reason for p in unsupported_claims(text, passages)] == problems

@@ -30,7 +30,7 @@ from app.pipeline.answering import (
     Restart,
     TextDelta,
 )
-from app.pipeline.generation import UNCITED_NOTICE, unavailable_notice
+from app.pipeline.generation import UNCITED_NOTICE, UNSUPPORTED_NOTICE, unavailable_notice
 from app.pipeline.generators.base import Generator
 from app.pipeline.policy import HANDOFF_TEXTS, PolicyTopic
 from app.pipeline.retrieval import HybridRetriever
@@ -351,11 +351,13 @@ def test_the_models_cited_answer_is_shown_as_written() -> None:
 
 def test_markers_are_renumbered_in_order_of_first_citation() -> None:
     generator = QueuedGenerator(
-        reply("Invoices come monthly [3]. Hold the button for 10 seconds [1][3].")
+        reply("Invoices are emailed every month [3]. Hold the button for 10 seconds [1][3].")
     )
     pipeline, _ = _pipeline(generator)
     answer = _answer(_events(pipeline, QUESTION))
-    assert answer.text == "Invoices come monthly [1]. Hold the button for 10 seconds [2][1]."
+    assert answer.text == (
+        "Invoices are emailed every month [1]. Hold the button for 10 seconds [2][1]."
+    )
     passages = generator.requests[0].passages
     assert [c.marker for c in answer.citations] == [1, 2]
     assert [c.passage_id for c in answer.citations] == [
@@ -414,6 +416,35 @@ def test_an_uncited_model_answer_is_withdrawn_and_the_extractive_answer_follows(
     assert answer.kind == "answer" and "a while" not in answer.text
     assert "10 seconds" in answer.text and answer.citations
     assert (answer.generator, answer.notice) == ("extractive", UNCITED_NOTICE)
+
+
+@pytest.mark.parametrize(
+    "model_text",
+    [
+        # One cited sentence does not carry an uncited claim along with it.
+        "Hold the reset button for 10 seconds [1]. Then update the firmware to version 9.",
+        # A figure the cited passage does not give.
+        "Hold the reset button for 30 seconds [1].",
+        # A claim its citation does not show.
+        "Invoices are emailed every month [1].",
+    ],
+)
+def test_a_model_claim_its_citations_do_not_support_withdraws_the_answer(
+    model_text: str,
+) -> None:
+    pipeline, _ = _pipeline(QueuedGenerator(reply(model_text)))
+    answer = _answer(events := _events(pipeline, QUESTION))
+    assert [r.notice for r in _restarts(events)] == [UNSUPPORTED_NOTICE]
+    assert (answer.generator, answer.notice) == ("extractive", UNSUPPORTED_NOTICE)
+    assert "10 seconds" in answer.text and "version 9" not in answer.text
+
+
+def test_a_short_connective_needs_no_citation() -> None:
+    model_text = "Here is how:\n1. Hold the reset button for 10 seconds [1].\nHope this helps!"
+    pipeline, _ = _pipeline(QueuedGenerator(reply(model_text)))
+    answer = _answer(events := _events(pipeline, QUESTION))
+    assert answer.text == model_text and not _restarts(events)
+    assert answer.generator == "fake-model"
 
 
 def test_an_empty_model_answer_falls_back_without_withdrawing_anything() -> None:

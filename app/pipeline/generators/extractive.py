@@ -5,6 +5,8 @@ meaningful words with the question (and the whole procedure when the passage is 
 steps), keeps them in document order, and cites each one. A second passage is quoted only
 when retrieval ranked it almost as high and it adds words the first one lacks. Because every
 sentence is copied from a cited passage, nothing is claimed that a citation does not show.
+A ticket is answered from its resolution: the customer's description and exchange with the
+agents are never quoted as if they were the answer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from app.ground.injection import is_instruction
 from app.ground.lures import asks_for_secrets
 from app.ground.text import content_words, split_sentences
+from app.index.models import TICKET_RESOLUTION, Passage
 from app.pipeline.generators.base import GenerationReport, GenerationRequest
 from app.pipeline.types import Route, Turn
 
@@ -76,7 +79,7 @@ def compose_answer(request: GenerationRequest) -> str:
         return ""
     query_words = content_words(request.question)
     units_by_marker = {
-        marker: _units(marker, retrieved.passage.text)
+        marker: _units(marker, retrieved.passage)
         for marker, retrieved in enumerate(request.passages, 1)
     }
     weights = _idf(query_words, [u for units in units_by_marker.values() for u in units])
@@ -120,11 +123,13 @@ def _anchor_units(
     return units
 
 
-def _units(marker: int, text: str) -> list[_Unit]:
+def _units(marker: int, passage: Passage) -> list[_Unit]:
     units: list[_Unit] = []
-    for line in text.splitlines():
-        line = line.strip()
-        if not line:
+    offset = 0
+    for raw in passage.text.splitlines(keepends=True):
+        line, start = raw.strip(), offset
+        offset += len(raw)
+        if not line or _customer_words(passage, start):
             continue
         if _STEP_RE.match(line):
             pieces = [(line, True)]
@@ -136,6 +141,16 @@ def _units(marker: int, text: str) -> list[_Unit]:
                 continue
             units.append(_Unit(marker, len(units), piece, is_step, content_words(piece)))
     return units
+
+
+def _customer_words(passage: Passage, offset: int) -> bool:
+    """Whether `offset` lies outside a ticket's resolution: the customer's description and
+    the exchange with the agents are not the support team's answer (quoting them would show
+    "Customer: ... Agent: ..." as one), so a ticket is answered from its resolution only."""
+    if passage.doc_type != "ticket":
+        return False
+    path = passage.section_at(offset)
+    return not path or path[-1] != TICKET_RESOLUTION
 
 
 def _idf(query_words: frozenset[str], units: list[_Unit]) -> dict[str, float]:
