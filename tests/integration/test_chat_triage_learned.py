@@ -145,3 +145,13 @@ def test_an_angry_complaint_is_one_with_negative_mood_and_its_intent(
 def test_a_request_for_a_person_is_still_read_by_triage(learned_triager: Triager) -> None:
     verdict = learned_triager("My LR-200 keeps rebooting, can a person help me?")
     assert verdict.intent == "human_request"
+
+
+@pytest.mark.parametrize(
+    "follow_up", ["and how long does that take?", "ok and then?", "why?", "hmm ok", "yes"]
+)
+def test_a_short_follow_up_is_neither_a_complaint_nor_negative(
+    learned_triager: Triager, follow_up: str
+) -> None:
+    verdict = learned_triager(follow_up)
+    assert not verdict.complaint and verdict.sentiment_label != "negative", verdict.signals
