@@ -4,8 +4,10 @@ The configured generator (a model server, usually) streams text through a `Marke
 so a citation that points nowhere is never shown. When it fails before its first word the
 extractive generator answers instead; when it fails mid-answer, or finishes without citing
 a passage, the text shown so far is withdrawn (`Restart`) and the extractive answer follows.
-Either way the answer carries a notice saying why. When no generator produces a cited
-answer, `Generated.cited` stays empty and the pipeline abstains.
+Either way the answer carries a notice saying why. An answer to a follow-up that is the bot's
+previous answer again (the same content words) is treated like an uncited one: the customer
+asked something new. When no generator produces a cited answer,
+`Generated.cited` stays empty and the pipeline abstains.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from app.ground.text import content_words
 from app.pipeline.events import Restart, TextDelta
 from app.pipeline.generators.base import (
     GenerationReport,
@@ -21,12 +24,13 @@ from app.pipeline.generators.base import (
     Generator,
     GeneratorUnavailable,
 )
-from app.pipeline.markers import MarkerFilter
+from app.pipeline.markers import MarkerFilter, strip_markers
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.sections import cited_sections, supported_sentences
 from app.pipeline.types import Citation, RouteUsage
 
 UNCITED_NOTICE = "The model's answer cited no passage; answered from passages."
+REPEATED_NOTICE = "The model's answer repeated the previous one; answered from passages."
 
 
 def unavailable_notice(reason: str) -> str:
@@ -74,14 +78,28 @@ async def generate_with_fallback(
             if generated.text:
                 yield Restart(generated.notice)
             continue
-        if markers.cited:
+        repeated = repeats(generated.text, request.said)
+        if markers.cited and not repeated:
             generated.cited = list(markers.cited)
             return
-        # No claim without a citation: an uncited model answer is not shown.
-        generated.notice = generated.notice or UNCITED_NOTICE
+        # No claim without a citation: an uncited model answer is not shown; nor is the
+        # previous answer given again to a follow-up.
+        if not markers.cited:
+            generated.notice = generated.notice or UNCITED_NOTICE
+        elif generator is not generators[-1]:
+            generated.notice = generated.notice or REPEATED_NOTICE
         if generated.text:
-            yield Restart(generated.notice)
+            yield Restart(generated.notice or "")
     generated.text, generated.cited = "", []
+
+
+def repeats(text: str, previous: str) -> bool:
+    """Whether `text` is `previous` (the bot's last answer) again: the same content words.
+    A part of it is no repeat: "how long do I hold it?" may be answered by one sentence of an
+    answer about the whole reset."""
+    if not previous or not text:
+        return False
+    return content_words(strip_markers(text)) == content_words(strip_markers(previous))
 
 
 def renumbered(
