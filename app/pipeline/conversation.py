@@ -74,8 +74,17 @@ def resolve(message: str, history: Sequence[Turn], catalog: ProductCatalog) -> R
     follow_up = bool(previous_questions) and (
         bool(_POINTS_BACK.match(message)) or (short and not stands_alone) or answers_our_question
     )
+    # Whoever asked it (this bot, or a person earlier in the conversation), a question back
+    # is answered by the next message: the bot goes on rather than asking again.
+    answers_question = answers_our_question or last_reply.rstrip().endswith("?")
     if not follow_up:
-        return ResolvedMessage(message.strip(), product, follow_up=False, still_stuck=False)
+        return ResolvedMessage(
+            message.strip(),
+            product,
+            follow_up=False,
+            still_stuck=False,
+            answers_clarification=answers_question and bool(previous_questions),
+        )
     return ResolvedMessage(
         query=_with_topic(message, _last_topic(previous_questions), product),
         product=product,
@@ -83,7 +92,7 @@ def resolve(message: str, history: Sequence[Turn], catalog: ProductCatalog) -> R
         still_stuck=bool(_STILL_STUCK.search(message)),
         focus=message.strip(),
         previous_answer=last_reply,
-        answers_clarification=answers_our_question,
+        answers_clarification=answers_question,
     )
 
 
