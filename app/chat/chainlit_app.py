@@ -19,7 +19,7 @@ from starlette.datastructures import Headers
 from app.chat import runtime
 from app.chat.data_layer import SupportDataLayer, parse_time
 from app.chat.identity import COOKIE_NAME, identifier, verify
-from app.chat.render import HANDOFF_ACTION, finish_reply
+from app.chat.render import CHOOSE_ACTION, HANDOFF_ACTION, finish_reply
 from app.conversation.events import (
     AnswerFinished,
     AnswerPiece,
@@ -31,9 +31,12 @@ from app.conversation.events import (
     TurnEvent,
 )
 from app.conversation.rules import history_from_messages
+from app.db.models import utc_now
+from app.db.steps import iso
 from app.ground.render import inert
 
 HISTORY_KEY = "history"
+OPTIONS_KEY = "offered_options"  # the options of the bot's last question back
 
 
 @cl.header_auth_callback
@@ -94,6 +97,32 @@ async def talk_to_person(action: cl.Action) -> None:
     await show(conversation.ask_for_person(cl.context.session.thread_id))
 
 
+@cl.action_callback(CHOOSE_ACTION)
+async def choose_option(action: cl.Action) -> None:
+    """A button of a question back: the option is sent as the customer's next message, and
+    answered like a typed one. Only an option the chat offered last is taken."""
+    offered = cl.user_session.get(OPTIONS_KEY) or []
+    index = action.payload.get("option")
+    if not isinstance(index, int) or not 0 <= index < len(offered):
+        return
+    cl.user_session.set(OPTIONS_KEY, [])
+    await action.remove()
+    user = cl.context.session.user
+    message = cl.Message(
+        content=offered[index],
+        author=user.identifier if user else None,
+        type="user_message",
+        created_at=iso(utc_now()),
+    )
+    await message.send()
+    # As for a typed message, the chat UI shows the bot at work until the answer is done.
+    await cl.context.emitter.task_start()
+    try:
+        await answer_message(message)
+    finally:
+        await cl.context.emitter.task_end()
+
+
 async def show(events: AsyncIterator[TurnEvent]) -> None:
     """Render the service's events as they come; each is sent before the next is asked for
     (what the service stores after an event points at what was just sent)."""
@@ -118,5 +147,6 @@ async def show(events: AsyncIterator[TurnEvent]) -> None:
             await reply.send()
         elif isinstance(event, AnswerFinished):
             in_widget = cl.context.session.client_type == "copilot"
+            cl.user_session.set(OPTIONS_KEY, list(event.answer.clarify_options))
             finish_reply(reply, event, in_widget=in_widget)
             await reply.update()  # streaming already sent it; this adds the text and sources

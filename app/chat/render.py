@@ -1,5 +1,6 @@
 """How the bot's answers look in the Chainlit chat: the text with its notice and sources, the
-side panels with the cited passages, the button that asks for a person.
+side panels with the cited passages, the button that asks for a person, and the buttons that
+answer a question back ("which one do you mean?") with one of its options.
 
 Everything shown is made inert first (app.ground.render): the customer's own text is rendered
 by Chainlit with `unsafe_allow_html = false`; our replies, passages and links go through here.
@@ -14,6 +15,7 @@ from app.ground.render import inert, safe_url
 from app.pipeline.types import Answer, Citation
 
 HANDOFF_ACTION = "talk_to_person"
+CHOOSE_ACTION = "choose_option"
 
 
 def finish_reply(reply: cl.Message, event: AnswerFinished, *, in_widget: bool) -> None:
@@ -29,6 +31,17 @@ def finish_reply(reply: cl.Message, event: AnswerFinished, *, in_widget: bool) -
     reply.metadata = {"answer_kind": answer.kind}
     if event.offer_person:
         reply.actions = [cl.Action(name=HANDOFF_ACTION, payload={}, label="Talk to a person")]
+    elif answer.kind == "clarify" and answer.clarify_options:
+        reply.actions = option_actions(answer.clarify_options)
+
+
+def option_actions(options: tuple[str, ...]) -> list[cl.Action]:
+    """One button per option of a question back. The payload is the option's place only: the
+    chat keeps the options it offered (a client could send any text as a payload)."""
+    return [
+        cl.Action(name=CHOOSE_ACTION, payload={"option": i}, label=option)
+        for i, option in enumerate(options)
+    ]
 
 
 def render_answer(answer: Answer, *, sources_in_text: bool = False) -> str:

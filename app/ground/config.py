@@ -84,6 +84,10 @@ class AnswerSettings(BaseModel):
     # Ask "which product?" when the best passages are about different products and the
     # runner-up product scores at least this share of the best.
     ambiguity_ratio: float = Field(0.9, ge=0, le=1)
+    # "Which one do you mean?" between documents (app/pipeline/options.py). Off by default:
+    # on a multi-turn development set it asked back on 10 % of answerable questions to catch
+    # 20 % of the underspecified ones (docs/BENCHMARKS.md).
+    ask_which_one: bool = False
     max_question_chars: int = Field(2000, ge=100)
 
 

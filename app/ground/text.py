@@ -88,7 +88,12 @@ def content_words(text: str) -> frozenset[str]:
 
     Model numbers keep their dashes and dots ("lr-400x", "2.4") so they match as one word.
     """
-    return frozenset(w for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS)
+    return frozenset(content_word_list(text))
+
+
+def content_word_list(text: str) -> list[str]:
+    """The content words of `text` in the order written, each once (see `content_words`)."""
+    return list(dict.fromkeys(w for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS))
 
 
 _ROUGE_TOKEN = re.compile(r"[a-z0-9]+")

@@ -164,7 +164,7 @@ class AnswerPipeline:
         retrieved = self._retrieve(resolved)
         base.retrieved = tuple(retrieved)
         base.mark("retrieval_ms")
-        decision = decide(message, resolved, retrieved, self._catalog, self._settings)
+        decision = decide(message, resolved, retrieved, self._catalog, self._settings, history)
         base.confidence = decision.confidence
         escalation = escalation_for(intent, turn, resolved, history)
         if decision.kind == "abstain":
@@ -174,13 +174,23 @@ class AnswerPipeline:
         if decision.kind == "clarify":
             yield TextDelta(decision.text)
             yield Done(
-                base.finish("clarify", decision.text, clarify_products=decision.clarify_products)
+                base.finish(
+                    "clarify",
+                    decision.text,
+                    clarify_products=decision.clarify_products,
+                    clarify_options=decision.clarify_options,
+                )
             )
             return
 
         passages = tuple(retrieved[: self._settings.passages])
         request = GenerationRequest(
-            question=resolved.query, history=history, passages=passages, product=resolved.product
+            question=resolved.query,
+            history=history,
+            passages=passages,
+            product=resolved.product,
+            focus=resolved.focus,
+            said=resolved.previous_answer,
         )
         generated = Generated()
         async for event in generate_with_fallback(self._generators(), request, generated):

@@ -4,7 +4,10 @@ Before any search, some turns are not questions for the index: a request for a p
 topic reserved for people are handed over, a greeting or thanks gets a short reply
 (`direct_reply`). After retrieval the evidence decides (`decide`): too weak, or silent on a
 technical term the question hinges on, and the bot says it does not know; about several
-products when the customer named none, and it asks which one; otherwise it answers. Whether
+products when the customer named none, and it asks which one; about different things (other
+documents' titles) that nothing in the conversation chooses between, and it asks which one
+is meant (app/pipeline/options.py); otherwise it answers. A reply to such a question is
+answered, never asked again. Whether
 a person should take over is decided alongside (`escalation_for`).
 
 Generators never make these decisions: they only word an answer the pipeline chose to give.
@@ -20,12 +23,14 @@ from app.ground.config import AnswerSettings
 from app.ground.products import ProductCatalog
 from app.pipeline.conversation import ResolvedMessage
 from app.pipeline.coverage import missing_terms
+from app.pipeline.options import options_in_doubt
 from app.pipeline.policy import HANDOFF_TEXTS, policy_topic
 from app.pipeline.replies import (
     GREETING_TEXT,
     HANDOFF_TEXT,
     THANKS_TEXT,
     abstain_text,
+    which_one,
     which_product,
 )
 from app.pipeline.retrieval import RetrievedPassage
@@ -55,6 +60,7 @@ class Decision:
     confidence: float
     text: str = ""  # the reply for abstain and clarify
     clarify_products: tuple[str, ...] = ()
+    clarify_options: tuple[str, ...] = ()  # what the customer may answer (products or titles)
 
 
 def direct_reply(intent: Route, message: str) -> DirectReply | None:
@@ -79,17 +85,32 @@ def decide(
     retrieved: list[RetrievedPassage],
     catalog: ProductCatalog,
     settings: AnswerSettings,
+    history: Sequence[Turn] = (),
 ) -> Decision:
-    """Abstain, ask which product, or answer, from what retrieval found for `message`."""
+    """Abstain, ask which product or which one, or answer, from what retrieval found for
+    `message` (`history`: the conversation before it, oldest first)."""
     confidence = retrieval_confidence(retrieved)
     missing = missing_terms(message, retrieved, catalog)
     if confidence < settings.min_confidence or missing:
         # Not an escalation by itself: the customer is offered a person, and a second
         # failure in the conversation escalates (app/handoff).
         return Decision("abstain", confidence, abstain_text(missing))
+    if resolved.answers_clarification:
+        return Decision("answer", confidence)
     ambiguous = [] if resolved.product else products_in_doubt(retrieved, settings.ambiguity_ratio)
     if ambiguous:
-        return Decision("clarify", confidence, which_product(ambiguous), tuple(ambiguous))
+        products = tuple(ambiguous)
+        return Decision("clarify", confidence, which_product(ambiguous), products, products)
+    if not settings.ask_which_one:
+        return Decision("answer", confidence)
+    conversation = [
+        message,
+        resolved.product or "",
+        *(t.text for t in history if t.role == "customer"),
+    ]
+    options = options_in_doubt(retrieved, conversation, settings.ambiguity_ratio)
+    if options:
+        return Decision("clarify", confidence, which_one(options), clarify_options=tuple(options))
     return Decision("answer", confidence)
 
 

@@ -58,6 +58,7 @@ class AnswerDraft:
         notice: str | None = None,
         routing: RoutingDecision | None = None,
         clarify_products: tuple[str, ...] = (),
+        clarify_options: tuple[str, ...] = (),
     ) -> Answer:
         self.timings["total_ms"] = (time.perf_counter() - self.started) * 1000
         return Answer(
@@ -76,6 +77,7 @@ class AnswerDraft:
             routing=routing,
             usage=dict(self.usage),
             clarify_products=clarify_products,
+            clarify_options=clarify_options,
             timings_ms=dict(self.timings),
             triage=self.triage,
         )

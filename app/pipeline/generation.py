@@ -5,8 +5,10 @@ so a citation that points nowhere is never shown. When it fails before its first
 extractive generator answers instead; when it fails mid-answer, finishes without citing a
 passage, or writes a claim its citations do not support (app/pipeline/support.py), the text
 shown so far is withdrawn (`Restart`) and the extractive answer follows.
-Either way the answer carries a notice saying why. When no generator produces a cited
-answer, `Generated.cited` stays empty and the pipeline abstains.
+Either way the answer carries a notice saying why. An answer to a follow-up that is the bot's
+previous answer again (the same content words) is treated like an uncited one: the customer
+asked something new. When no generator produces a cited answer, `Generated.cited` stays
+empty and the pipeline abstains.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from app.ground.text import content_words
 from app.pipeline.events import Restart, TextDelta
 from app.pipeline.generators.base import (
     GenerationReport,
@@ -23,7 +26,7 @@ from app.pipeline.generators.base import (
     Generator,
     GeneratorUnavailable,
 )
-from app.pipeline.markers import MarkerFilter
+from app.pipeline.markers import MarkerFilter, strip_markers
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.sections import cited_sections, supported_sentences
 from app.pipeline.support import unsupported_claims
@@ -33,6 +36,7 @@ UNCITED_NOTICE = "The model's answer cited no passage; answered from passages."
 UNSUPPORTED_NOTICE = (
     "The model's answer had a sentence its citations do not support; answered from passages."
 )
+REPEATED_NOTICE = "The model's answer repeated the previous one; answered from passages."
 # Its sentences are copied from the passage it cites: supported by construction.
 QUOTING_GENERATOR = "extractive"
 
@@ -85,16 +89,32 @@ async def generate_with_fallback(
             if generated.text:
                 yield Restart(generated.notice)
             continue
-        if markers.cited and not _unsupported(generator, generated.text, request):
+        unsupported = bool(markers.cited) and _unsupported(generator, generated.text, request)
+        repeated = repeats(generated.text, request.said)
+        if markers.cited and not unsupported and not repeated:
             generated.cited = list(markers.cited)
             return
-        # No claim without a citation: an uncited model answer, or one with a sentence its
-        # citations do not show, is not shown (app/pipeline/support.py).
-        notice = UNSUPPORTED_NOTICE if markers.cited else UNCITED_NOTICE
-        generated.notice = generated.notice or notice
+        # No claim without a citation: an uncited model answer, one with a sentence its
+        # citations do not show (app/pipeline/support.py), or the previous answer given again
+        # to a follow-up is not shown.
+        if not markers.cited:
+            generated.notice = generated.notice or UNCITED_NOTICE
+        elif unsupported:
+            generated.notice = generated.notice or UNSUPPORTED_NOTICE
+        elif generator is not generators[-1]:
+            generated.notice = generated.notice or REPEATED_NOTICE
         if generated.text:
-            yield Restart(generated.notice)
+            yield Restart(generated.notice or "")
     generated.text, generated.cited = "", []
+
+
+def repeats(text: str, previous: str) -> bool:
+    """Whether `text` is `previous` (the bot's last answer) again: the same content words.
+    A part of it is no repeat: "how long do I hold it?" may be answered by one sentence of an
+    answer about the whole reset."""
+    if not previous or not text:
+        return False
+    return content_words(strip_markers(text)) == content_words(strip_markers(previous))
 
 
 def _unsupported(generator: Generator, text: str, request: GenerationRequest) -> bool:

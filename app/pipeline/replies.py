@@ -39,11 +39,27 @@ def abstain_text(missing: list[str]) -> str:
     )
 
 
+_WHICH_PRODUCT = "Which product is this about:"
+_WHICH_ONE = "Which one do you mean:"
+
+
 def which_product(products: list[str]) -> str:
     """The question back when the answer depends on which of `products` the customer has."""
-    names = products[:4]
-    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
-    return f"Which product is this about: {listed}? The answer differs between them."
+    return f"{_WHICH_PRODUCT} {_listed(products[:4])}? The answer differs between them."
+
+
+def which_one(options: list[str]) -> str:
+    """The question back when the best passages answer different things (`options`)."""
+    return f"{_WHICH_ONE} {_listed(options)}? Our documentation answers each differently."
+
+
+def is_clarification(text: str) -> bool:
+    """Whether `text` is one of the bot's questions back (the next message answers it)."""
+    return text.startswith((_WHICH_PRODUCT, _WHICH_ONE))
+
+
+def _listed(names: list[str]) -> str:
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
 
 
 def escalation_notes(escalation: Escalation | None) -> list[str]:

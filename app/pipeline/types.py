@@ -41,7 +41,7 @@ ROUTES: tuple[Route, ...] = ("question", "complaint", "human", "greeting", "than
 # How the turn was answered.
 #   answer:   a cited answer from the passages
 #   abstain:  retrieval too weak to answer; says so and offers a person
-#   clarify:  the question fits several products; asks which one
+#   clarify:  the question fits several products or documents; asks which one
 #   handoff:  the customer asked for a person, or the topic is reserved for people
 #             (app/pipeline/policy.py): no answer attempted
 #   smalltalk: greeting or thanks
@@ -234,6 +234,8 @@ class Answer:
     routing: RoutingDecision | None = None  # small or large model, when routing is set up
     usage: dict[str, RouteUsage] = field(default_factory=dict)  # tokens and seconds by route
     clarify_products: tuple[str, ...] = ()
+    # A question back's choices, shown as buttons: the products, or the documents' titles.
+    clarify_options: tuple[str, ...] = ()
     timings_ms: dict[str, float] = field(default_factory=dict)
     triage: Triage | None = None  # the customer turn's sentiment, complaint, entities
 
@@ -262,6 +264,7 @@ class Answer:
             "routing": self.routing.to_json() if self.routing else None,
             "usage": {route: asdict(spent) for route, spent in self.usage.items()},
             "clarify_products": list(self.clarify_products),
+            "clarify_options": list(self.clarify_options),
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "triage": self.triage.to_json() if self.triage else None,
         }

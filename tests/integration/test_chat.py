@@ -164,6 +164,56 @@ def test_talk_to_a_person_queues_the_conversation_and_says_what_happens_next(
     assert ("Order 55123 btw",) in texts
 
 
+def test_a_question_back_offers_its_options_as_buttons_and_a_click_goes_on(
+    chat_app: tuple[str, str],
+) -> None:
+    base, url = chat_app
+
+    async def scenario() -> tuple[str, str]:
+        customer = ChatClient(base)
+        await customer.login()
+        await customer.connect()
+        question = await customer.ask("How long do I hold the reset button?")
+        shown = question["output"].replace("\\", "")  # made inert: Markdown escaped
+        assert "AP-1" in shown and "AP-2" in shown
+        await customer.wait_for("action")
+        buttons = customer.events_named("action")
+        assert [(a["name"], a["label"]) for a in buttons] == [
+            ("choose_option", "AP-1"),
+            ("choose_option", "AP-2"),
+        ] or [(a["name"], a["label"]) for a in buttons] == [
+            ("choose_option", "AP-2"),
+            ("choose_option", "AP-1"),
+        ]
+        ap2 = next(a for a in buttons if a["label"] == "AP-2")
+        # A forged payload (an option never offered) is ignored.
+        start = len(customer.events)
+        forged = {**ap2, "payload": {"option": 7}}
+        response = await customer.http.post(
+            "/chat/project/action", json={"sessionId": customer.session_id, "action": forged}
+        )
+        response.raise_for_status()
+        await asyncio.sleep(1)
+        assert not customer.answered_since(start)
+
+        response = await customer.http.post(
+            "/chat/project/action", json={"sessionId": customer.session_id, "action": ap2}
+        )
+        response.raise_for_status()
+        deadline = asyncio.get_running_loop().time() + 60
+        while not customer.answered_since(start):
+            assert asyncio.get_running_loop().time() < deadline, "no answer to the click"
+            await asyncio.sleep(0.05)
+        answer = customer.final_message(start)
+        await customer.close()
+        return str(answer["output"]), str(question["threadId"])
+
+    answer, thread_id = run(scenario())
+    assert "25 seconds" in answer.replace("\\", "")
+    texts = _db_rows(url, f"select text from sb_messages where conversation_id = '{thread_id}'")
+    assert ("AP-2",) in texts  # the click is the customer's message, stored as one
+
+
 def test_a_customer_cannot_open_another_customers_conversation(
     chat_app: tuple[str, str],
 ) -> None:

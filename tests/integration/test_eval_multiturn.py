@@ -310,7 +310,9 @@ def test_eval_searches_what_the_chat_searches(
     finally:
         reader.close()
     resolved = resolved_question(follow_up, catalog)
-    assert resolved.follow_up and RESET_QUESTION in resolved.query
+    # Searched as the follow-up's own words plus the topic's content words and product.
+    assert resolved.follow_up and resolved.query.startswith(follow_up.question.strip())
+    assert {"factory", "reset", "la-6"} <= set(resolved.query.lower().split())
     assert answer.query == resolved.query and answer.product == "LA-6"
 
 

@@ -21,6 +21,10 @@ class GenerationRequest:
     history: tuple[Turn, ...]
     passages: tuple[RetrievedPassage, ...]  # passage i+1 is cited as [i+1]
     product: str | None
+    # For a follow-up: the customer's own words this turn (`question` adds the conversation's
+    # topic to them) and the bot's previous answer, which the new one must not repeat.
+    focus: str = ""
+    said: str = ""
 
 
 @dataclass

@@ -7,6 +7,10 @@ when retrieval ranked it almost as high and it adds words the first one lacks. B
 sentence is copied from a cited passage, nothing is claimed that a citation does not show.
 A ticket is answered from its resolution: the customer's description and exchange with the
 agents are never quoted as if they were the answer.
+
+A follow-up ("and what if the light stays red?") is answered from what was not said yet: the
+sentences of the bot's previous answer are left out, and the answer comes from the best-ranked
+passage that still has a sentence about the customer's own new words.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ _NEIGHBOUR_ORDINALS = 2
 # as high and its best sentence shares clearly more of the question's words.
 _RUNNER_UP_SCORE_RATIO = 0.9
 _RUNNER_UP_OVERLAP_RATIO = 1.5
+# A follow-up that would get the previous answer again is answered from the next passage with
+# something new only when retrieval ranked it this close to the best one.
+_FOLLOW_UP_SCORE_RATIO = 0.8
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,43 @@ def compose_answer(request: GenerationRequest) -> str:
     }
     weights = _idf(query_words, [u for units in units_by_marker.values() for u in units])
     anchor = _anchor(request, units_by_marker, weights)
-    return _render(_from_passage(_anchor_units(request, units_by_marker, anchor), weights))
+    chosen = _from_passage(_anchor_units(request, units_by_marker, anchor), weights)
+    if request.said:
+        chosen = _not_said_again(request, units_by_marker, weights, chosen)
+    return _render(chosen)
+
+
+def _not_said_again(
+    request: GenerationRequest,
+    units_by_marker: dict[int, list[_Unit]],
+    weights: dict[str, float],
+    chosen: list[_Unit],
+) -> list[_Unit]:
+    """For a follow-up whose answer would only repeat the previous one: the sentences not
+    said yet of the best-ranked passage (among those ranked nearly as high as the best) that
+    speaks to the message's own words; else just the repeated sentences about those words."""
+    said = f" {_plain(request.said)} "
+    if not all(f" {_plain(u.text)} " in said for u in chosen):
+        return chosen  # it adds something already
+    own = content_words(request.focus) & set(weights)
+    focus = {w: weights[w] for w in own} if own else weights
+    fresh = {
+        marker: [u for u in units if f" {_plain(u.text)} " not in said]
+        for marker, units in units_by_marker.items()
+    }
+    bar = _FOLLOW_UP_SCORE_RATIO * request.passages[0].score
+    for marker, units in fresh.items():
+        if request.passages[marker - 1].score < bar:
+            break
+        if any(_overlap(u, focus) > 0 for u in units):
+            return _from_passage(_anchor_units(request, fresh, marker), weights)
+    return [u for u in chosen if _overlap(u, focus) > 0] or chosen
+
+
+def _plain(text: str) -> str:
+    """`text` reduced to its words, so that a sentence is found in an answer that quoted it
+    with other spacing, list numbering or a citation marker after it."""
+    return " ".join(re.findall(r"[a-z0-9]+", re.sub(r"\[\d+\]", " ", text.lower())))
 
 
 def _anchor(
@@ -180,8 +223,9 @@ def _from_passage(units: list[_Unit], weights: dict[str, float]) -> list[_Unit]:
         chosen = [best]
         # Short sentences rarely stand alone ("Yes." / "Use the reset button."): add the
         # next one, then further matching sentences, within the length budget.
+        # A table row does stand alone: the next row is another matter.
         following = next((u for u in units if u.position == best.position + 1), None)
-        if following is not None and len(best.text) < 80:
+        if following is not None and len(best.text) < 80 and not _is_row(best.text):
             chosen.append(following)
         for unit in scored[1:]:
             if len(chosen) >= _MAX_SENTENCES:
@@ -190,6 +234,10 @@ def _from_passage(units: list[_Unit], weights: dict[str, float]) -> list[_Unit]:
                 chosen.append(unit)
         chosen.sort(key=lambda u: u.position)
     return _within_budget(chosen)
+
+
+def _is_row(text: str) -> bool:
+    return text.count("|") >= 2
 
 
 def _best_step_run(units: list[_Unit], weights: dict[str, float]) -> list[_Unit]:
