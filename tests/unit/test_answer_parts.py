@@ -227,3 +227,28 @@ def test_each_claim_must_stand_on_what_it_cites(text: str, problems: list[str]) 
         "Invoices are emailed on the first working day of each month.",
     ]
     assert [p.reason for p in unsupported_claims(text, passages)] == problems
+
+
+def test_a_ticket_exchange_ranked_first_gives_way_to_the_next_passage() -> None:
+    heading = "Ticket T-2: VPN from hotels"
+    exchange = "Customer: WireGuard fails from hotel Wi-Fi.\nAgent: Which port do you use?"
+    ticket = Passage(
+        id="t2",
+        text=exchange,
+        source="tickets.jsonl",
+        root="/corpus",
+        title="VPN from hotels",
+        heading_path=(heading, "Conversation"),
+        section_paths=((heading, "Conversation"),),
+        doc_type="ticket",
+        content_hash="h",
+        source_hash="s",
+        source_passages=3,
+        ordinal=1,
+    )
+    manual = _passage(
+        "Hotel networks often block UDP ports. Move WireGuard to UDP port 443.", source="vpn.md"
+    )
+    first = RetrievedPassage(ticket, 1.0, dense_score=0.8, keyword_score=None)
+    answer = compose_answer(_request("WireGuard fails from hotel Wi-Fi", first, manual))
+    assert "UDP port 443" in answer and "[2]" in answer and "Customer:" not in answer

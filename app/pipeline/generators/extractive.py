@@ -91,6 +91,10 @@ def compose_answer(request: GenerationRequest) -> str:
     }
     weights = _idf(query_words, [u for units in units_by_marker.values() for u in units])
     anchor = _anchor(request, units_by_marker, weights)
+    if not units_by_marker[anchor]:
+        # Nothing in it may be quoted (a ticket's exchange without its resolution): the best
+        # passage that has something to say answers instead.
+        anchor = next((m for m, units in units_by_marker.items() if units), anchor)
     chosen = _from_passage(_anchor_units(request, units_by_marker, anchor), weights)
     if request.said:
         chosen = _not_said_again(request, units_by_marker, weights, chosen)
