@@ -33,12 +33,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import numpy as np  # noqa: E402
 
 from app.ground.embedding import SentenceTransformerEmbedder, Vectors  # noqa: E402
-from app.learned.evaluate import (  # noqa: E402
-    binary_scores,
-    evaluate_intent_suite,
-    latency_ms,
-    percentile,
-)
+from app.ground.measures import binary_scores, percentile  # noqa: E402
+from app.learned.evaluate import evaluate_intent_suite, latency_ms  # noqa: E402
 from app.learned.features import features  # noqa: E402
 from app.learned.intents import load_taxonomy  # noqa: E402
 from app.learned.models import LearnedTriage, save_trained  # noqa: E402

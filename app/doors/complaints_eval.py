@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.doors.evaluation import percentile
 from app.ground.errors import AppError
+from app.ground.measures import binary_scores, percentile
 from app.pipeline.triage import Triager
 
 
@@ -64,26 +64,6 @@ def load_messages(path: Path) -> list[LabelledMessage]:
     if not messages:
         raise AppError("usage", f"{path}: no messages")
     return messages
-
-
-def binary_scores(gold: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:
-    """Precision, recall and F1 of the positive class, macro F1 and accuracy."""
-    pairs = list(zip(gold, predicted, strict=True))
-    tp = sum(g and p for g, p in pairs)
-    fp = sum(p and not g for g, p in pairs)
-    fn = sum(g and not p for g, p in pairs)
-    tn = len(pairs) - tp - fp - fn
-
-    def f1(tp: int, fp: int, fn: int) -> float:
-        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-    return {
-        "precision": tp / (tp + fp) if tp + fp else 0.0,
-        "recall": tp / (tp + fn) if tp + fn else 0.0,
-        "f1": f1(tp, fp, fn),
-        "macro_f1": (f1(tp, fp, fn) + f1(tn, fn, fp)) / 2,
-        "accuracy": (tp + tn) / len(pairs) if pairs else 0.0,
-    }
 
 
 def evaluate_complaints(messages: Sequence[LabelledMessage], triager: Triager) -> dict[str, Any]:

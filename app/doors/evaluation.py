@@ -51,7 +51,6 @@ where the kind has no question of that sort; questions without a kind form "(non
 from __future__ import annotations
 
 import asyncio
-import math
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -65,6 +64,7 @@ from app.doors.eval_suite import Gold, Question, load_questions
 from app.ground.config import AnswerSettings, IndexSettings, Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
+from app.ground.measures import percentile
 from app.ground.products import ProductCatalog
 from app.ground.text import rouge_l_f1
 from app.index.store import open_reader
@@ -124,15 +124,6 @@ def first_hit_rank(entries: Sequence[SectionEntry], gold: Sequence[Gold]) -> int
         if any(hits(entry, g) for g in gold):
             return rank
     return None
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (what latency targets mean: p95 = 95% of requests at most)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    index = max(0, math.ceil(q / 100 * len(ordered)) - 1)
-    return ordered[index]
 
 
 def evaluate_suite(

@@ -17,6 +17,7 @@ from typing import Any
 
 from app.ground.render import plain
 from app.ground.text import split_sentences
+from app.pipeline.triage.sentiment import sentiment_label
 
 _ISSUE_CHARS = 280
 _SUGGESTION_CHARS = 160
@@ -126,13 +127,6 @@ def _values(customer: Sequence[BriefTurn], kind: str) -> list[str]:
 
 
 RECENT_TURNS = 3  # the mood an agent is warned of: the worst of the customer's last turns
-_NEUTRAL_BAND = 0.05  # a score this close to zero is neither negative nor positive
-
-
-def _label(score: float) -> str:
-    if score <= -_NEUTRAL_BAND:
-        return "negative"
-    return "positive" if score >= _NEUTRAL_BAND else "neutral"
 
 
 def conversation_sentiment(customer: Sequence[BriefTurn]) -> dict[str, Any]:
@@ -155,7 +149,9 @@ def conversation_sentiment(customer: Sequence[BriefTurn]) -> dict[str, Any]:
         change = now - before
         trend = "worsening" if change <= -0.2 else "improving" if change >= 0.2 else "steady"
     worst = min(recent)
-    label = _label(worst) if _label(worst) == "negative" else _label(scores[-1])
+    label = sentiment_label(worst)
+    if label != "negative":
+        label = sentiment_label(scores[-1])
     return {
         "turns": [round(s, 3) for s in scores],
         "mean": round(mean, 3),

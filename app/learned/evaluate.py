@@ -8,7 +8,6 @@ message at a time, embedding included and the query cache emptied, as a chat tur
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -17,39 +16,12 @@ from typing import Any
 import numpy as np
 
 from app.ground.embedding import Embedder
+from app.ground.measures import binary_scores, percentile
 from app.learned.heads import LinearHead
 from app.learned.suites import first_shots, load_intent_file
 from app.learned.training import embed, train_intents
 
 LATENCY_SAMPLE = 300
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile (p95 = 95 % of messages at most this)."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
-def binary_scores(gold: Sequence[bool], predicted: Sequence[bool]) -> dict[str, float]:
-    """Precision, recall, F1 of the positive class; macro F1 of both; accuracy."""
-    pairs = list(zip(gold, predicted, strict=True))
-    tp = sum(g and p for g, p in pairs)
-    fp = sum(p and not g for g, p in pairs)
-    fn = sum(g and not p for g, p in pairs)
-    tn = len(pairs) - tp - fp - fn
-
-    def f1(tp: int, fp: int, fn: int) -> float:
-        return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-
-    return {
-        "precision": tp / (tp + fp) if tp + fp else 0.0,
-        "recall": tp / (tp + fn) if tp + fn else 0.0,
-        "f1": f1(tp, fp, fn),
-        "macro_f1": (f1(tp, fp, fn) + f1(tn, fn, fp)) / 2,
-        "accuracy": (tp + tn) / len(pairs) if pairs else 0.0,
-    }
 
 
 def macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> float:

@@ -19,7 +19,7 @@ from typing import Literal
 
 import numpy as np
 
-from app.ground.embedding import Embedder, Vectors
+from app.ground.embedding import Vectors
 
 FeatureSet = Literal["sentence", "sentence+words"]
 FEATURE_SETS: tuple[FeatureSet, ...] = ("sentence", "sentence+words")
@@ -46,20 +46,11 @@ def word_vectors(texts: Sequence[str]) -> Vectors:
     return result
 
 
-def with_words(sentence: Vectors, texts: Sequence[str]) -> Vectors:
-    """Sentence embeddings (one row per text) with the texts' word vectors beside them."""
-    rows = np.atleast_2d(sentence)
-    result: Vectors = np.hstack([rows, word_vectors(texts)]).astype(np.float32)
-    return result
-
-
 def features(feature_set: FeatureSet, sentence: Vectors, texts: Sequence[str]) -> Vectors:
-    """The vectors a head of `feature_set` reads, from the texts' sentence embeddings."""
+    """The vectors a head of `feature_set` reads, from the texts' sentence embeddings (one
+    row per text): for "sentence+words", the texts' word vectors beside them."""
+    rows = np.atleast_2d(sentence)
     if feature_set == "sentence+words":
-        return with_words(sentence, texts)
-    return np.atleast_2d(sentence).astype(np.float32)
-
-
-def message_features(feature_set: FeatureSet, embedder: Embedder, text: str) -> Vectors:
-    """One message's vector for a head (the embedding is the cached query embedding)."""
-    return features(feature_set, embedder.embed_query(text), [text])
+        rows = np.hstack([rows, word_vectors(texts)])
+    result: Vectors = rows.astype(np.float32)
+    return result

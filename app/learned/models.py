@@ -119,20 +119,24 @@ class LearnedTriage:
             if model.fallback_reason:
                 self.problems[task] = model.fallback_reason
 
-    def _vector(self, task: str, sentence: Vectors, text: str) -> Vectors:
-        """What the task's head reads (older models: the sentence embedding alone)."""
-        feature_set = self.manifests[task].get("features", "sentence")
-        return features(feature_set, sentence, [text])
-
     def assess(self, text: str, *, explain: bool = False) -> Assessment:
         sentence = self.embedder.embed_query(text)
+        read: dict[str, Vectors] = {}  # by feature set: complaint and sentiment share one
+
+        def vector_for(task: str) -> Vectors:
+            """What the task's head reads (older models: the sentence embedding alone)."""
+            feature_set = self.manifests[task].get("features", "sentence")
+            if feature_set not in read:
+                read[feature_set] = features(feature_set, sentence, [text])
+            return read[feature_set]
+
         explanations: dict[str, Explanation] = {}
         complaint = probability = sentiment_score = intent_probability = None
         sentiment = intent = None
         route = "answer"
         head = self.heads.get("complaint")
         if head is not None:
-            vector = self._vector("complaint", sentence, text)
+            vector = vector_for("complaint")
             probability = float(head.probabilities(vector)[0, head.index("complaint")])
             cut = self.manifests["complaint"].get("decision_threshold") or 0.5
             complaint = probability >= float(cut)
@@ -140,7 +144,7 @@ class LearnedTriage:
                 explanations["complaint"] = head.explain(vector)
         head = self.heads.get("sentiment")
         if head is not None:
-            vector = self._vector("sentiment", sentence, text)
+            vector = vector_for("sentiment")
             probs = head.probabilities(vector)[0]
             sentiment = head.labels[int(np.argmax(probs))]
             share = dict(zip(head.labels, probs.tolist(), strict=True))
@@ -149,7 +153,7 @@ class LearnedTriage:
                 explanations["sentiment"] = head.explain(vector)
         head = self.heads.get("intent")
         if head is not None:
-            vector = self._vector("intent", sentence, text)
+            vector = vector_for("intent")
             prediction = head.predict(vector)
             intent, intent_probability = prediction.label, prediction.probability
             route = self.manifests["intent"].get("routes", {}).get(intent, "answer")

@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.ground.embedding import Embedder
+from app.ground.measures import binary_scores
 from app.learned.features import FeatureSet, features
 from app.learned.heads import LinearHead, Vectors, fitted_head, train_head
 from app.learned.intents import Taxonomy
@@ -143,7 +144,8 @@ def train_complaint(
         # share a chat sees (few), so an F1-best cut on them would flag too much: the
         # calibrated probability decides, a complaint when more likely than not.
         cut = CALIBRATED_CUT
-        held_out_f1 = _f1(held_out[:, 1] >= cut, [e.complaint for e in examples])
+        predicted = [bool(p >= cut) for p in held_out[:, 1]]
+        held_out_f1 = binary_scores([e.complaint for e in examples], predicted)["f1"]
         report.update(train=len(examples), dev=0, folds=FOLDS, cv_f1=round(held_out_f1, 4))
     report.update(threshold=round(cut, 4), seconds=round(time.perf_counter() - started, 2))
     trained = [
@@ -191,13 +193,6 @@ def _train_sentiment(
     sentiment = TrainedHead("sentiment", head, report, features=COMPLAINT_FEATURES)
     sentiment.texts, sentiment.labels = texts, labels
     return sentiment
-
-
-def _f1(predicted: npt.NDArray[np.bool_], gold: Sequence[bool]) -> float:
-    truth = np.asarray(gold, dtype=bool)
-    tp = int(np.sum(predicted & truth))
-    wrong = int(np.sum(predicted != truth))
-    return 2 * tp / (2 * tp + wrong) if tp else 0.0
 
 
 def fold_of(example_id: str) -> int:

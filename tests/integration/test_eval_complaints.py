@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from app.doors.cli import main
-from app.doors.complaints_eval import binary_scores
+from app.ground.measures import binary_scores
 from tests.conftest import REPO, shared_dataset
 
 UNSEEN = REPO / "benchmarks" / "complaints_unseen" / "messages.jsonl"

@@ -175,33 +175,52 @@ def test_rouge_l_rewards_the_reference_words_in_order() -> None:
     assert strip_markers("Hold it [1]. Then wait [2].") == "Hold it. Then wait."
 
 
-def test_a_ticket_is_answered_from_its_resolution_never_its_exchange() -> None:
-    description = "The mesh satellite will not pair with my LR-200, the light stays amber."
-    exchange = (
-        "Customer: My LR-200 mesh satellite will not pair, the light stays amber.\n"
-        "Agent: Could you tell me the firmware version of both units?"
-    )
-    resolution = "A satellite pairs only after a factory reset: hold its reset pinhole for 6 s."
-    heading = "Ticket T-1: Satellite will not pair"
-    text = f"{description}\n{exchange}\n{resolution}"
-    conversation_at = len(description) + 1
-    resolution_at = conversation_at + len(exchange) + 1
-    ticket = Passage(
-        id="t1",
-        text=text,
+def _ticket(number: str, title: str, *sections: tuple[str | None, str]) -> RetrievedPassage:
+    """A ticket's passage from its sections in order (None: the customer's description;
+    "Conversation" or "Resolution": the loader's sub-headings), each a line or more."""
+    heading = f"Ticket {number}: {title}"
+    paths: list[tuple[str, ...]] = []
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for name, body in sections:
+        path = (heading,) if name is None else (heading, name)
+        if path not in paths:
+            paths.append(path)
+        spans.append((offset, paths.index(path)))
+        offset += len(body) + 1
+    passage = Passage(
+        id=number,
+        text="\n".join(body for _, body in sections),
         source="tickets.jsonl",
         root="/corpus",
-        title="Satellite will not pair",
-        heading_path=(heading,),
-        section_paths=((heading,), (heading, "Conversation"), (heading, "Resolution")),
+        title=title,
+        heading_path=paths[0],
+        section_paths=tuple(paths),
         doc_type="ticket",
         content_hash="h",
         source_hash="s",
         source_passages=1,
         ordinal=0,
-        section_spans=((0, 0), (conversation_at, 1), (resolution_at, 2)),
+        section_spans=tuple(spans),
     )
-    retrieved = RetrievedPassage(ticket, 1.0, dense_score=0.8, keyword_score=None)
+    return RetrievedPassage(passage, 1.0, dense_score=0.8, keyword_score=None)
+
+
+def test_a_ticket_is_answered_from_its_resolution_never_its_exchange() -> None:
+    retrieved = _ticket(
+        "T-1",
+        "Satellite will not pair",
+        (None, "The mesh satellite will not pair with my LR-200, the light stays amber."),
+        (
+            "Conversation",
+            "Customer: My LR-200 mesh satellite will not pair, the light stays amber.\n"
+            "Agent: Could you tell me the firmware version of both units?",
+        ),
+        (
+            "Resolution",
+            "A satellite pairs only after a factory reset: hold its reset pinhole for 6 s.",
+        ),
+    )
     answer = compose_answer(_request("My LR-200 mesh satellite will not pair", retrieved))
     assert "factory reset" in answer and "6 s" in answer
     assert "Customer:" not in answer and "Agent:" not in answer
@@ -230,25 +249,16 @@ def test_each_claim_must_stand_on_what_it_cites(text: str, problems: list[str]) 
 
 
 def test_a_ticket_exchange_ranked_first_gives_way_to_the_next_passage() -> None:
-    heading = "Ticket T-2: VPN from hotels"
-    exchange = "Customer: WireGuard fails from hotel Wi-Fi.\nAgent: Which port do you use?"
-    ticket = Passage(
-        id="t2",
-        text=exchange,
-        source="tickets.jsonl",
-        root="/corpus",
-        title="VPN from hotels",
-        heading_path=(heading, "Conversation"),
-        section_paths=((heading, "Conversation"),),
-        doc_type="ticket",
-        content_hash="h",
-        source_hash="s",
-        source_passages=3,
-        ordinal=1,
+    first = _ticket(
+        "T-2",
+        "VPN from hotels",
+        (
+            "Conversation",
+            "Customer: WireGuard fails from hotel Wi-Fi.\nAgent: Which port do you use?",
+        ),
     )
     manual = _passage(
         "Hotel networks often block UDP ports. Move WireGuard to UDP port 443.", source="vpn.md"
     )
-    first = RetrievedPassage(ticket, 1.0, dense_score=0.8, keyword_score=None)
     answer = compose_answer(_request("WireGuard fails from hotel Wi-Fi", first, manual))
     assert "UDP port 443" in answer and "[2]" in answer and "Customer:" not in answer

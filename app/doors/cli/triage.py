@@ -31,7 +31,7 @@ def evaluate_learned_complaints(
     settings: Settings, embedder: Embedder, suite: Path
 ) -> dict[str, Any]:
     """Score the stored complaint model on a complaint suite (trains nothing)."""
-    from app.learned.evaluate import binary_scores, percentile
+    from app.ground.measures import binary_scores, percentile
     from app.learned.models import LearnedTriage
     from app.learned.suites import load_complaint_suite
 

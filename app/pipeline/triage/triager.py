@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, cast, get_args
 
 from app.ground.products import ProductCatalog
 from app.ground.words import is_nonsense
@@ -32,8 +32,6 @@ from app.pipeline.triage.sentiment import (
     sentiment_label,
 )
 from app.pipeline.types import SentimentLabel, Triage, Turn
-
-SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 if TYPE_CHECKING:
     from app.ground.embedding import Embedder
@@ -130,7 +128,7 @@ def _learned_triage(
     probability = float(reading.complaint_probability or 0.0)
     signals = [f"complaint model: {probability:.2f}", *_nearest("complaint", reading)]
     label: SentimentLabel
-    if reading.sentiment in SENTIMENT_LABELS and reading.sentiment_score is not None:
+    if reading.sentiment in get_args(SentimentLabel) and reading.sentiment_score is not None:
         label, score = cast(SentimentLabel, reading.sentiment), reading.sentiment_score
         signals += [f"sentiment model: {label}", *_nearest("sentiment", reading)]
     else:
