@@ -145,6 +145,27 @@ def queue(
     return [(e, c, ident, name) for e, c, ident, name in session.execute(query)]
 
 
+def waiting_escalations(session: Session) -> list[tuple[str, int, datetime]]:
+    """Every queued escalation as (conversation id, base priority, queued at): the queue a
+    waiting customer stands in (the caller orders it as the console does)."""
+    query = select(Escalation.conversation_id, Escalation.priority, Escalation.queued_at).where(
+        Escalation.state == "queued"
+    )
+    return [(cid, priority, queued_at) for cid, priority, queued_at in session.execute(query)]
+
+
+def waits_claimed_since(session: Session, since: datetime) -> list[float]:
+    """Seconds each conversation claimed since `since` had waited in the queue."""
+    query = select(Escalation.queued_at, Escalation.assigned_at).where(
+        Escalation.assigned_at.is_not(None), Escalation.assigned_at >= since
+    )
+    return [
+        (assigned - queued).total_seconds()
+        for queued, assigned in session.execute(query)
+        if assigned is not None and assigned >= queued
+    ]
+
+
 def customer_identifier(session: Session, conversation: Conversation) -> str | None:
     if conversation.customer_id is None:
         return None

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.ground.hours import parse_opening_hours
+
 
 class IndexSettings(BaseModel):
     """Where passages are stored and searched."""
@@ -168,8 +170,14 @@ class HandoffSettings(BaseModel):
     # PostgreSQL LISTEN/NOTIFY when the database is PostgreSQL (any number of processes),
     # in-process delivery otherwise (SQLite means one process).
     bus: Literal["auto", "local", "postgres"] = "auto"
-    # Said to the customer when their conversation is queued for a person.
+    # Said to a queued customer while too few conversations were claimed in the last week to
+    # quote the measured wait (app/handoff/waiting.py).
     expected_wait: str = "usually within a few minutes during opening hours"
+    # When people answer the queue, in `timezone`: "mon-fri 09:00-17:00, sat 10:00-14:00"
+    # ("" = always). Outside them a queued customer is told when the team opens and asked for
+    # an e-mail or phone number; the conversation waits in the queue for the next shift.
+    opening_hours: str = ""
+    timezone: str = "UTC"
     # At most this many escalations per customer in any hour (all their conversations
     # together): past it, junk or repeated requests are told a person already has them
     # instead of queueing the conversation again.
@@ -178,6 +186,11 @@ class HandoffSettings(BaseModel):
     # never look like the bot's: a Lucide icon name (https://lucide.dev/icons), or "" for
     # the bot's avatar. Hovering it shows the agent's name.
     agent_icon: str = Field("headset", pattern=r"^[a-z0-9-]{0,40}$")
+
+    @model_validator(mode="after")
+    def _readable_opening_hours(self) -> HandoffSettings:
+        parse_opening_hours(self.opening_hours, self.timezone)  # ValueError names the part
+        return self
 
 
 class ConsoleSettings(BaseModel):

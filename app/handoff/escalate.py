@@ -21,8 +21,9 @@ from app.handoff import machine
 from app.handoff.brief import BriefTurn, as_written, build_brief
 from app.handoff.events import escalation_event, message_event
 from app.handoff.machine import next_state
-from app.handoff.notices import limited_text, post_system_message, queued_text
+from app.handoff.notices import added_text, limited_text, post_system_message, queued_text
 from app.handoff.views import EscalationOutcome
+from app.handoff.waiting import QueueRules, where_you_stand
 from app.live.bus import Event
 
 
@@ -37,6 +38,27 @@ def bot_may_answer(session: Session, conversation_id: str, sent_at: datetime | N
     if sent_at is None or escalation is None or escalation.resolved_at is None:
         return True
     return not (escalation.queued_at <= sent_at < escalation.resolved_at)
+
+
+def customer_message_arrived(
+    session: Session,
+    conversation_id: str,
+    message_id: str,
+    *,
+    rules: QueueRules,
+    assistant: str,
+    now: datetime,
+) -> list[Event]:
+    """A customer message stored while people have the conversation: the console hears of
+    it at once; while it still waits in the queue, the customer is told it was added and
+    where they stand (once a person has it, that person's reply is the acknowledgement)."""
+    events = [message_event(conversation_id, message_id, "customer")]
+    conversation = repo.conversation_by_id(session, conversation_id)
+    if conversation is not None and conversation.status == "queued":
+        where = where_you_stand(session, conversation_id, now, rules)
+        notice_id = post_system_message(session, conversation_id, assistant, added_text(where))
+        events.append(message_event(conversation_id, notice_id, "system"))
+    return events
 
 
 def record_customer_turn(
@@ -65,19 +87,19 @@ def escalate_conversation(
     reason: str,
     detail: str,
     *,
-    expected_wait: str,
+    rules: QueueRules,
     assistant: str,
     per_hour: int,
+    now: datetime,
 ) -> tuple[EscalationOutcome, list[Event]]:
     """Queue the conversation for a person, or add the reason to an open escalation; a new
-    queueing tells the customer, as `assistant`, how long a person takes (`expected_wait`).
+    queueing tells the customer, as `assistant`, where they stand (`where_you_stand`).
     A customer queued `per_hour` times in the last hour is not queued again: they are told
     their earlier request is with the team, and nothing else changes."""
     conversation = repo.lock_conversation(session, conversation_id)
     state = next_state(conversation.status, "escalate")
     escalation = repo.escalation_of(session, conversation_id)
     created = conversation.status == "bot"
-    now = utc_now()
     if created and over_limit(session, conversation, now, per_hour):
         notice_id = post_system_message(session, conversation_id, assistant, limited_text())
         outcome = EscalationOutcome(False, conversation.status, 0, limited=True)
@@ -99,9 +121,9 @@ def escalate_conversation(
             session, action="escalated", conversation_id=conversation_id,
             detail={"reason": reason, "detail": detail, "priority": escalation.priority},
         )  # fmt: skip
-        notice_id = post_system_message(
-            session, conversation_id, assistant, queued_text(expected_wait)
-        )
+        session.flush()  # the new escalation counts in the queue it is placed in
+        where = where_you_stand(session, conversation_id, now, rules)
+        notice_id = post_system_message(session, conversation_id, assistant, queued_text(where))
         events.append(message_event(conversation_id, notice_id, "system"))
     return EscalationOutcome(created, state, escalation.priority), events
 

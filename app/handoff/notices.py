@@ -13,13 +13,41 @@ from sqlalchemy.orm import Session
 from app.db import escalations as repo
 
 
-def queued_text(expected_wait: str) -> str:
+def queued_text(where: str) -> str:
+    """Said once, when the conversation joins the queue; `where` is `place_text` or
+    `closed_text`."""
     return (
-        "I've passed this conversation to our support team. A person will reply right here, "
-        f"{expected_wait}. Everything you've written so far is with them, and anything you add "
-        "now reaches them too. You can close this page: the reply will be here when you come "
-        "back."
+        f"I've passed this conversation to our support team. {where} Everything you've written "
+        "so far is with them, and anything you add now reaches them too. You can close this "
+        "page: the reply will be here when you come back."
     )
+
+
+def place_text(place: int | None, wait: str | None, expected_wait: str) -> str:
+    """Where the customer stands: their place in the queue and, when enough conversations
+    were claimed lately to say, how long people have been waiting (`wait`, 'about 4
+    minutes'); else the operator's own words (`expected_wait`)."""
+    if place is None:
+        return f"A person will reply right here, {expected_wait}."
+    ahead = "You're next in the queue" if place == 1 else f"You're number {place} in the queue"
+    if wait is None:
+        return f"{ahead}; a person will reply right here, {expected_wait}."
+    return f"{ahead}; lately people have waited {wait} for a reply."
+
+
+def closed_text(hours: str, opening: str) -> str:
+    """Outside opening hours: nobody will answer now, so say when, and ask for a way to
+    reach the customer if they would rather not come back to the chat."""
+    return (
+        f"Our support team is away right now (we're open {hours}) and will pick this up when "
+        f"they open, {opening}. Leave your question here with an e-mail address or phone "
+        "number if you'd like an answer there too."
+    )
+
+
+def added_text(where: str) -> str:
+    """Acknowledges each message the customer adds while waiting, so it never looks unread."""
+    return f"Thanks, that's added to your request for our support team. {where}"
 
 
 def limited_text() -> str:

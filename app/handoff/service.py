@@ -35,6 +35,7 @@ from app.db.engine import in_thread_transaction
 from app.db.models import utc_now
 from app.ground.config import ConsoleSettings, HandoffSettings
 from app.ground.errors import AppError
+from app.ground.hours import parse_opening_hours
 from app.handoff import actions, escalate, reading
 from app.handoff.events import message_event
 from app.handoff.machine import Move
@@ -45,6 +46,7 @@ from app.handoff.views import (
     EscalationOutcome,
     QueueItem,
 )
+from app.handoff.waiting import QueueRules
 from app.live.bus import Bus, Event
 from app.live.relay import Relay
 
@@ -62,10 +64,17 @@ class Handoff:
         console: ConsoleSettings | None = None,
         *,
         assistant_name: str = "Support assistant",
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.bus = bus
         self._engine = engine
         self._settings = settings
+        self._clock = clock  # tests move it past closing time
+        self._rules = QueueRules(
+            hours=parse_opening_hours(settings.opening_hours, settings.timezone),
+            expected_wait=settings.expected_wait,
+            aging_minutes=settings.aging_minutes,
+        )
         self._console = console or ConsoleSettings()
         self._assistant = assistant_name
         # `self.bus` is read at each publish: tests swap in a recording bus.
@@ -131,10 +140,14 @@ class Handoff:
 
     async def customer_message_arrived(self, conversation_id: str, message_id: str) -> None:
         """Tell the console at once that a customer message is stored, before its triage
-        (seconds under load): `record_customer_turn` announces it again with the triage."""
-        await self._announce(
-            lambda _session: [message_event(conversation_id, message_id, "customer")]
-        )
+        (seconds under load): `record_customer_turn` announces it again with the triage. A
+        customer still waiting in the queue is told the message was added."""
+        work = partial(
+            escalate.customer_message_arrived,
+            conversation_id=conversation_id, message_id=message_id, rules=self._rules,
+            assistant=self._assistant, now=self._clock(),
+        )  # fmt: skip
+        await self._announce(work)
 
     async def failures(self, conversation_id: str) -> int:
         """Abstentions and thumbs down so far in the conversation."""
@@ -151,8 +164,8 @@ class Handoff:
         work = partial(
             escalate.escalate_conversation,
             conversation_id=conversation_id, reason=reason, detail=detail,
-            expected_wait=self._settings.expected_wait, assistant=self._assistant,
-            per_hour=self._settings.escalations_per_hour,
+            rules=self._rules, assistant=self._assistant,
+            per_hour=self._settings.escalations_per_hour, now=self._clock(),
         )  # fmt: skip
         try:
             return await self._run_announcing(work)
@@ -175,7 +188,7 @@ class Handoff:
         work = partial(
             reading.queue_items,
             states=(state,) if state else repo.OPEN_STATES, reason=reason, intent=intent,
-            assigned_to=assigned_to, limit=limit, now=utc_now(),
+            assigned_to=assigned_to, limit=limit, now=self._clock(),
             aging_minutes=self._settings.aging_minutes,
         )  # fmt: skip
         items = await self._run(work)

@@ -28,6 +28,9 @@ WAIT = 30_000  # ms: generous, the machine is shared
 AGENT_PASSWORD = "a long password 123"
 COMPLAINT = "This is ridiculous, my AP-2 has dropped the connection all week. Order 55123. Useless!"
 QUEUED = "I've passed this conversation to our support team"
+PLACE = "You're next in the queue"
+WHILE_WAITING = "Also, the LED on my AP-2 blinks amber."
+ADDED = "Thanks, that's added to your request for our support team."
 JOINED = "Ana from our support team has joined the conversation."
 AGENT_REPLY = "Hi, this is Ana. Let's sort this out: see https://support.larkspur.example/rma."
 RMA_LINK = "https://support.larkspur.example/rma"
@@ -116,6 +119,7 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
             chat.locator(".ai-message").filter(has_text="flagged this conversation")
         ).to_be_visible(timeout=WAIT)
         expect(chat.get_by_text(QUEUED)).to_be_visible(timeout=WAIT)
+        expect(chat.get_by_text(QUEUED)).to_contain_text(PLACE)
         # The widget lists the sources in the answer (no panel pops up over the page).
         expect(chat.get_by_text("Sources:").first).to_be_visible()
         expect(chat.get_by_role("button", name="Close")).to_have_count(0)
@@ -143,6 +147,17 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
         expect(console.locator(".message[data-role=customer] > .message-text").first).to_have_text(
             COMPLAINT
         )
+
+        # While waiting, what the customer adds is acknowledged with their place, and the
+        # agent reading the conversation sees it arrive.
+        _say(chat, WHILE_WAITING)
+        expect(chat.get_by_text(ADDED)).to_be_visible(timeout=WAIT)
+        expect(chat.get_by_text(ADDED)).to_contain_text(PLACE)
+        expect(
+            console.locator(".message[data-role=customer] > .message-text").filter(
+                has_text=WHILE_WAITING
+            )
+        ).to_have_count(1, timeout=WAIT)
 
         # Claim: the customer is told a person joined.
         with console.expect_navigation(timeout=WAIT):  # the form posts, then comes back
@@ -208,11 +223,13 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
         roles = [role for role, _ in turns]
         assert roles == [
             "customer", "assistant", "system",  # complaint, answer + flag, queued notice
+            "customer", "system",               # added while waiting, acknowledged
             "system", "agent", "customer",      # Ana joined, her reply, the customer (no bot)
             "system", "customer", "assistant",  # resolved, the question, the bot's answer
         ], turns  # fmt: skip
-        assert turns[4][1] == AGENT_REPLY and turns[5][1] == HOSTILE
-        assert QUEUED in turns[2][1] and JOINED in turns[3][1] and RESOLVED in turns[6][1]
+        assert turns[3][1] == WHILE_WAITING and ADDED in turns[4][1]
+        assert turns[6][1] == AGENT_REPLY and turns[7][1] == HOSTILE
+        assert QUEUED in turns[2][1] and JOINED in turns[5][1] and RESOLVED in turns[8][1]
 
         assert console_watch.dialogs == [] and chat_watch.dialogs == []
         chat.close()
