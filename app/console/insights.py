@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.console.grouping import QuestionGroup, VectorCache, group_questions
+from app.console.service_figures import ServiceFigures, gather_service
 from app.db import stats
 from app.db.models import utc_now
 from app.db.unanswered import FailedQuestion, failed_questions
@@ -55,6 +56,7 @@ class Insights:
     groups: tuple[QuestionGroup, ...]
     questions: int  # failed questions considered (at most MAX_QUESTIONS)
     grouped_by: Literal["meaning", "wording"]
+    service: ServiceFigures
 
     @property
     def conversations(self) -> int:
@@ -89,6 +91,7 @@ class Insights:
                 for o in self.outcomes
             ],
             "escalations_by_reason": self.reasons,
+            "service": self.service.to_json(),
             "unanswered": {
                 "questions": self.questions,
                 "grouped_by": self.grouped_by,
@@ -147,6 +150,7 @@ def gather(
         daily = stats.daily_outcomes(session, since=since)
         found = stats.escalation_reasons(session, since=since)
         questions = failed_questions(session, since=since, limit=MAX_QUESTIONS)
+        service = gather_service(session, since=since)
     outcomes = tuple(
         DayOutcome(day, *daily.get(day, (0, 0)))
         for day in (since.date() + timedelta(days=n) for n in range(days))
@@ -162,4 +166,5 @@ def gather(
         groups=tuple(group_questions(questions, vectors)),
         questions=len(questions),
         grouped_by="meaning" if embedder else "wording",
+        service=service,
     )

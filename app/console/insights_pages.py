@@ -12,6 +12,7 @@ from app.console.grouping import QuestionGroup
 from app.console.html import Html, attrs, join, render, timestamp, when
 from app.console.insights import PERIODS, DayOutcome, Insights
 from app.console.pages import conversation_url, topbar
+from app.console.service_pages import service_section
 from app.db.unanswered import FailedQuestion
 
 REASON_LABELS = {
@@ -42,11 +43,12 @@ def insights_page(user: ConsoleUser, insights: Insights) -> Html:
         """{topbar}<main><h1>Insights</h1>
 <nav id="insights-period" class="actions" aria-label="Period">Last {periods}
 <span class="spacer"></span><a id="insights-json" href="{json}">as JSON</a></nav>
-{deflection}{escalations}{unanswered}</main>""",
+{deflection}{service}{escalations}{unanswered}</main>""",
         topbar=topbar(user),
         periods=periods,
         json=insights_url(insights.days, json=True),
         deflection=deflection_section(insights),
+        service=service_section(insights.service, insights.days),
         escalations=escalations_section(insights),
         unanswered=unanswered_section(insights),
     )
