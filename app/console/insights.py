@@ -38,13 +38,14 @@ class DayOutcome:
     day: date
     conversations: int  # in which a customer wrote, started this UTC day
     escalated: int  # of them, handed to a person
+    deflected: int  # of them, resolved by the bot alone (app/db/stats.py `deflected`)
 
     @property
     def deflection_rate(self) -> float | None:
-        """Share of the day's conversations the bot handled alone; None on a day without any."""
+        """Share of the day's conversations the bot resolved alone; None on a day without any."""
         if not self.conversations:
             return None
-        return (self.conversations - self.escalated) / self.conversations
+        return self.deflected / self.conversations
 
 
 @dataclass(frozen=True)
@@ -67,8 +68,12 @@ class Insights:
         return sum(o.escalated for o in self.outcomes)
 
     @property
+    def deflected(self) -> int:
+        return sum(o.deflected for o in self.outcomes)
+
+    @property
     def deflection_rate(self) -> float | None:
-        return DayOutcome(self.since.date(), self.conversations, self.escalated).deflection_rate
+        return self.deflected / self.conversations if self.conversations else None
 
     @property
     def escalations(self) -> int:
@@ -80,12 +85,14 @@ class Insights:
             "since": self.since.isoformat(),
             "conversations": self.conversations,
             "escalated": self.escalated,
+            "deflected": self.deflected,
             "deflection_rate": self.deflection_rate,
             "daily": [
                 {
                     "day": o.day.isoformat(),
                     "conversations": o.conversations,
                     "escalated": o.escalated,
+                    "deflected": o.deflected,
                     "deflection_rate": o.deflection_rate,
                 }
                 for o in self.outcomes
@@ -152,7 +159,7 @@ def gather(
         questions = failed_questions(session, since=since, limit=MAX_QUESTIONS)
         service = gather_service(session, since=since)
     outcomes = tuple(
-        DayOutcome(day, *daily.get(day, (0, 0)))
+        DayOutcome(day, *daily.get(day, (0, 0, 0)))
         for day in (since.date() + timedelta(days=n) for n in range(days))
     )
     reasons = {reason: found.pop(reason, 0) for reason in REASONS}
