@@ -11,6 +11,8 @@ from __future__ import annotations
 from app.console.conversation_pages import citations_html
 from app.index.models import Passage
 from app.pipeline.generation import renumbered
+from app.pipeline.generators.base import GenerationRequest
+from app.pipeline.generators.vllm import build_messages
 from app.pipeline.retrieval import RetrievedPassage
 from app.pipeline.sections import cited_sections, supported_sentences
 from ingest.chunking import Chunk, chunk_document
@@ -147,3 +149,15 @@ def test_the_console_names_every_section_a_stored_citation_names() -> None:
     # A row stored before citations kept their sections: its heading path, as it was shown.
     older = {k: v for k, v in stored.items() if k != "section_paths"}
     assert "Quick Start › Updating firmware ·" in str(citations_html([older]))
+
+
+def test_the_model_reads_a_joined_passage_under_every_section_it_spans() -> None:
+    passage = _passage(_chunk())
+    request = GenerationRequest(
+        question="How do I reset it?",
+        history=(),
+        passages=(RetrievedPassage(passage, 0.9, 0.9, 0.5),),
+        product=None,
+    )
+    prompt = build_messages(request)[-1]["content"]
+    assert "[1] Quick Start > Updating firmware; Quick Start > Factory reset\n<<<" in prompt

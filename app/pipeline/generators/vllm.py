@@ -255,7 +255,10 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
 def _quote(n: int, title: str, sections: tuple[tuple[str, ...], ...], text: str) -> str:
     # Every section the passage spans (a later one's heading also stands in the text), so the
     # model never reads a joined section's text under the first section's name.
-    where = "; ".join(" > ".join((title, *path)) for path in sections or ((),))
+    where = "; ".join(
+        " > ".join(path if path and path[0] == title else (title, *path))
+        for path in sections or ((),)
+    )
     # The passage must not be able to end its own quote and speak as the prompt.
     body = text.replace("<<<", "< < <").replace(">>>", "> > >")
     return f"[{n}] {where}\n<<<\n{body}\n>>>"
