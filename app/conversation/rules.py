@@ -99,6 +99,7 @@ def citation_row(citation: Citation) -> dict[str, Any]:
         "source": citation.source,
         "title": citation.title,
         "heading_path": list(citation.heading_path),
+        "section_paths": [list(path) for path in citation.section_paths],
         "url": citation.url,
         "page": citation.page,
         "product": citation.product,
