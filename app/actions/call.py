@@ -80,7 +80,9 @@ async def _exchange(
     if not isinstance(document, dict):
         return CallResult("error", status, problem="answer is not a JSON object")
     fields = shown_fields(document, action.show)
-    missing = [f for f in action.show if f not in fields]
+    # A listed field the answer does not use may be absent; one it uses may not: the customer
+    # would read "{eta}" or a sentence with a hole.
+    missing = [f for f in action.show if f not in fields and "{" + f + "}" in action.answer]
     if missing:
         return CallResult("error", status, problem=f"answer lacks {', '.join(missing)}")
     return CallResult("answered", status, fields)
