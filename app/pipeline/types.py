@@ -45,7 +45,9 @@ ROUTES: tuple[Route, ...] = ("question", "complaint", "human", "greeting", "than
 #   handoff:  the customer asked for a person, or the topic is reserved for people
 #             (app/pipeline/policy.py): no answer attempted
 #   smalltalk: greeting or thanks
-AnswerKind = Literal["answer", "abstain", "clarify", "handoff", "smalltalk"]
+#   action:   from a look-up in the company's own systems (app/actions), or a question for
+#             the identifier it needs; never from this pipeline
+AnswerKind = Literal["answer", "abstain", "clarify", "handoff", "smalltalk", "action"]
 
 
 @dataclass(frozen=True)
