@@ -215,7 +215,9 @@ def citations_html(citations: Sequence[dict[str, Any]]) -> Html:
         return Html("")
     items = []
     for citation in citations:
-        where = " › ".join(str(h) for h in citation.get("heading_path") or [])
+        # Every section the citation names (rows stored before they were kept: the first).
+        paths = citation.get("section_paths") or [citation.get("heading_path") or []]
+        where = "; ".join(" › ".join(str(h) for h in path) for path in paths)
         url = str(citation.get("url") or "")
         link = Html("")
         if urlsplit(url).scheme in ("http", "https"):  # never javascript: or data: links

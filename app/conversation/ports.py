@@ -1,10 +1,11 @@
 """What the conversation service needs from the rest of the app, as Protocols.
 
 The service is handed the real objects by the front door that builds it (app/doors/web.py):
-the answer pipeline, the handoff (`app.handoff.service.Handoff`), the chat's write order
-(`app.db.chat_writes.ChatWrites`) and the metrics. Naming only the methods it calls keeps it
-free of how those are built, lets the metrics stay in app/doors (a domain package may not
-import a door), and lets unit tests hand it small fakes.
+the answer pipeline, the look-ups in the company's own systems
+(`app.actions.runner.ActionRunner`), the handoff (`app.handoff.service.Handoff`), the chat's
+write order (`app.db.chat_writes.ChatWrites`) and the metrics. Naming only the methods it
+calls keeps it free of how those are built, lets the metrics stay in app/doors (a domain
+package may not import a door), and lets unit tests hand it small fakes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from app.actions.runner import ActionReply
 from app.pipeline.answering import AnswerEvent
 from app.pipeline.triage import Triage
 from app.pipeline.types import Answer, RouteUsage, RoutingDecision, Turn
@@ -24,8 +26,16 @@ class Answerer(Protocol):
     def triage(self, message: str, history: tuple[Turn, ...] = ()) -> Triage: ...
 
     def stream(
-        self, message: str, history: tuple[Turn, ...] = ()
+        self, message: str, history: tuple[Turn, ...] = (), *, triage: Triage | None = None
     ) -> AsyncIterator[AnswerEvent]: ...
+
+
+class Actions(Protocol):
+    """Look-ups in the company's own systems (app.actions.runner.ActionRunner)."""
+
+    async def reply(
+        self, message: str, history: tuple[Turn, ...], triage: Triage
+    ) -> ActionReply | None: ...
 
 
 class Outcome(Protocol):

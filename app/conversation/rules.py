@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from app.actions.runner import ActionReply
 from app.conversation.events import CustomerTurn
 from app.db.steps import iso
-from app.pipeline.types import Answer, Citation, Escalation, Turn
+from app.pipeline.types import Answer, Citation, Escalation, Triage, Turn
 
 HISTORY_TURNS = 20  # what follow-up questions are resolved against
 FAILURES_TO_ESCALATE = 2  # abstentions and thumbs down together
@@ -22,6 +23,21 @@ REPEATED_FAILURE = Escalation(
 )
 
 _ROLE_OF_STEP_TYPE = {"user_message": "customer", "assistant_message": "assistant"}
+
+
+def action_answer(message: str, reply: ActionReply, triage: Triage) -> Answer:
+    """A reply from the company's systems as the turn's answer: no passages, no citations."""
+    return Answer(
+        kind="action",
+        intent="question",
+        text=reply.text,
+        citations=(),
+        confidence=1.0 if reply.outcome == "answered" else 0.0,
+        product=None,
+        query=message,
+        generator=f"action:{reply.action}",
+        triage=triage,
+    )
 
 
 def remember(history: Iterable[Turn], *turns: Turn) -> tuple[Turn, ...]:
@@ -100,6 +116,7 @@ def citation_row(citation: Citation) -> dict[str, Any]:
         "source": citation.source,
         "title": citation.title,
         "heading_path": list(citation.heading_path),
+        "section_paths": [list(path) for path in citation.section_paths],
         "url": citation.url,
         "page": citation.page,
         "product": citation.product,

@@ -2,13 +2,14 @@
 
 `ConversationService` owns the rules of a turn: a message is taken once (a redelivery is
 ignored); while a person has the conversation the bot stays quiet and the message goes to
-the console with its triage; otherwise the answer pipeline answers, streamed, and the answer's
-citations, routing and triage are stored (unless a person claimed the conversation while it
-streamed: then the answer is withdrawn); an escalation queues the conversation for a person
-(app/handoff), and failures (abstentions, thumbs down) escalate at the second. A front door
-(the Chainlit adapter in app/chat) feeds it turns and renders the events it yields
-(app/conversation/events.py); everything is stored through app/db, in the order of the
-chat's own writes (app.db.chat_writes), and counted through a `Recorder`.
+the console with its triage; otherwise a look-up in the company's systems answers when the
+turn asks for one (app/actions, through the `Actions` port), or the answer pipeline answers,
+streamed, and the answer's citations, routing and triage are stored (unless a person claimed
+the conversation while it streamed: then the answer is withdrawn); an escalation queues the
+conversation for a person (app/handoff), and failures (abstentions, thumbs down) escalate at
+the second. A front door (the Chainlit adapter in app/chat) feeds it turns and renders the
+events it yields (app/conversation/events.py); everything is stored through app/db, in the
+order of the chat's own writes (app.db.chat_writes), and counted through a `Recorder`.
 
 The events are yielded while the turn runs: a front door must consume them all, in order,
 and show each before asking for the next — the rows written after an event (a citation)
@@ -32,9 +33,10 @@ from app.conversation.events import (
     Refused,
     TurnEvent,
 )
-from app.conversation.ports import Answerer, NoRecorder, People, Recorder, TurnStore
+from app.conversation.ports import Actions, Answerer, NoRecorder, People, Recorder, TurnStore
 from app.ground.errors import AppError
 from app.pipeline.answering import HANDOFF_TEXT, Done, Restart, TextDelta
+from app.pipeline.triage import Triage
 from app.pipeline.triage_pool import in_triage_thread
 from app.pipeline.types import Answer, Escalation, Turn
 
@@ -48,11 +50,13 @@ class ConversationService:
         handoff: People,
         store: TurnStore,
         recorder: Recorder | None = None,
+        actions: Actions | None = None,
     ) -> None:
         self._store = store
         self._pipeline = pipeline
         self._handoff = handoff
         self._recorder = recorder or NoRecorder()
+        self._actions = actions
 
     async def take_turn(self, turn: CustomerTurn) -> AsyncIterator[TurnEvent]:
         """Store the customer's message and answer it, unless a person has the conversation."""
@@ -64,9 +68,9 @@ class ConversationService:
             # its triage. On the triage thread (app.pipeline.triage_pool), never the event
             # loop: spaCy and the embedding model would hold up every other chat.
             await self._handoff.customer_message_arrived(conversation_id, turn.message_id)
-            triage = await in_triage_thread(self._pipeline.triage, turn.text, turn.history)
+            seen = await in_triage_thread(self._pipeline.triage, turn.text, turn.history)
             await self._handoff.record_customer_turn(
-                conversation_id, turn.message_id, triage.to_json(), None
+                conversation_id, turn.message_id, seen.to_json(), None
             )
             yield HistoryChanged(rules.remember(turn.history, Turn("customer", turn.text)))
             return
@@ -74,8 +78,21 @@ class ConversationService:
         reply_id = str(uuid.uuid4())
         answer: Answer | None = None
         first_token = self._recorder.first_token_clock()
+        triage: Triage | None = None
+        if self._actions is not None:
+            # An action decides on the turn's triage: taken once here, and handed on to the
+            # pipeline when no action takes the turn.
+            triage = await in_triage_thread(self._pipeline.triage, turn.text, turn.history)
+            looked_up = await self._actions.reply(turn.text, turn.history, triage)
+            if looked_up is not None:
+                first_token.text()
+                yield AnswerPiece(reply_id, looked_up.text)
+                answer = rules.action_answer(turn.text, looked_up, triage)
+                async for shown in self._finish(turn, reply_id, answer, looked_up.offer_person):
+                    yield shown
+                return
         try:
-            async for event in self._pipeline.stream(turn.text, turn.history):
+            async for event in self._pipeline.stream(turn.text, turn.history, triage=triage):
                 if isinstance(event, TextDelta):
                     first_token.text()
                     yield AnswerPiece(reply_id, event.text)
@@ -88,14 +105,21 @@ class ConversationService:
             return
         if answer is None:  # the pipeline always ends with Done; be explicit if it did not
             raise RuntimeError("the answer stream ended without an answer")
-        if not await self._handoff.bot_may_answer(conversation_id):
+        async for shown in self._finish(turn, reply_id, answer, rules.offers_person(answer)):
+            yield shown
+
+    async def _finish(
+        self, turn: CustomerTurn, reply_id: str, answer: Answer, offer_person: bool
+    ) -> AsyncIterator[TurnEvent]:
+        """Finish the shown answer, remember it and store what it rests on."""
+        if not await self._handoff.bot_may_answer(turn.conversation_id):
             # A person claimed the conversation while the answer streamed: it is now theirs,
             # so the bot's answer is withdrawn rather than finished as if nothing happened.
             async for withdrawal in self._withdraw(turn, reply_id, answer):
                 yield withdrawal
             return
         self._recorder.observe_answer(answer)
-        yield AnswerFinished(reply_id, answer, offer_person=rules.offers_person(answer))
+        yield AnswerFinished(reply_id, answer, offer_person=offer_person)
         yield HistoryChanged(
             rules.remember(
                 turn.history, Turn("customer", turn.text), Turn("assistant", answer.text)

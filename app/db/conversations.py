@@ -26,8 +26,8 @@ from app.db.models import (
 from app.ground.errors import AppError
 
 CITATION_FIELDS = (
-    "marker", "passage_id", "source", "title", "heading_path", "url", "page", "product",
-    "snippet",
+    "marker", "passage_id", "source", "title", "heading_path", "section_paths", "url", "page",
+    "product", "snippet",
 )  # fmt: skip
 
 
@@ -110,6 +110,7 @@ def record_citations(
                 source=citation["source"],
                 title=citation.get("title") or "",
                 heading_path=list(citation.get("heading_path") or []),
+                section_paths=[list(p) for p in citation.get("section_paths") or []],
                 url=citation.get("url"),
                 page=citation.get("page"),
                 product=citation.get("product"),

@@ -194,6 +194,11 @@ class Citation(Base):
     source: Mapped[str] = mapped_column(String(1024))
     title: Mapped[str] = mapped_column(Text)
     heading_path: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    # Every section the citation names, first: `heading_path` (migration 0008); empty in
+    # rows written before, which name `heading_path` alone.
+    section_paths: Mapped[list[list[str]]] = mapped_column(
+        JsonDocument, default=list, server_default="[]"
+    )
     url: Mapped[str | None] = mapped_column(String(2048))
     page: Mapped[int | None] = mapped_column(Integer)
     product: Mapped[str | None] = mapped_column(String(255))

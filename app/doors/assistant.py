@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from app.actions.config import ActionsFileError, load_actions
+from app.actions.runner import ActionRunner, Observe
 from app.doors.triage_models import current_triage
 from app.ground.config import Settings
 from app.ground.embedding import Embedder
@@ -26,6 +28,16 @@ def load_catalog(root: Path) -> ProductCatalog:
         return ProductCatalog.load(root)
     except ValueError as exc:
         raise AppError("config", str(exc)) from exc
+
+
+def load_action_runner(settings: Settings, observe: Observe | None = None) -> ActionRunner | None:
+    """The look-ups declared in actions.toml that may run; None when none may (no file, or
+    no allowlisted host): then the chat works as if actions did not exist."""
+    try:
+        book = load_actions(settings.actions_path, settings.actions)
+    except ActionsFileError as exc:
+        raise AppError("config", str(exc)) from exc
+    return ActionRunner(book, settings.actions, observe) if book.actions else None
 
 
 def make_generator(settings: Settings) -> Generator | None:

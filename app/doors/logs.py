@@ -104,3 +104,7 @@ def configure_logging(settings: LogSettings) -> None:
         # A library's dictConfig (uvicorn's, alembic's) may have left it disabled or filtered.
         logger.disabled = False
         logger.setLevel(logging.NOTSET)
+    # httpx logs every request's whole URL at INFO. An action's URL carries a customer's
+    # order or serial number in its path, where the redaction patterns (which need the words
+    # around a number) cannot see it; the actions log their calls themselves, without it.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

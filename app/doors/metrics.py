@@ -12,7 +12,7 @@ time, so they are the same whichever process is scraped and survive restarts:
 - thumbs-up ratio: thumbs up over all thumbs given (a changed vote counts as changed).
 
 Labels are fixed small sets (answer kinds, escalation reasons, vote values, routes and
-routing reasons): nothing a
+routing reasons, the actions declared in actions.toml and their outcomes): nothing a
 customer typed, and no identifier, ever becomes a label, so /metrics shows no personal data.
 Each app gets its own registry (no process-wide state): tests build several apps.
 """
@@ -113,6 +113,20 @@ class Metrics:
             ["route", "kind"],
             registry=r,
         )
+        self.actions = Counter(
+            "supportbot_actions",
+            "Look-ups in the company's systems (actions.toml), by action and outcome "
+            "(answered, asked, not_found, error, timeout).",
+            ["action", "outcome"],
+            registry=r,
+        )
+        self.action_seconds = Histogram(
+            "supportbot_action_seconds",
+            "Time one look-up in a company system took, by action.",
+            ["action"],
+            buckets=_RETRIEVAL_BUCKETS + (5, 10, 30),
+            registry=r,
+        )
         if engine is not None:
             r.register(_DatabaseGauges(engine))
 
@@ -142,6 +156,13 @@ class Metrics:
 
     def count_feedback(self, value: int) -> None:
         self.feedback.labels("up" if value else "down").inc()
+
+    def observe_action(self, action: str, outcome: str, seconds: float) -> None:
+        """One action's turn (app/actions): its outcome, and how long a call took. The
+        action's name is the operator's, from actions.toml: a small fixed set of labels."""
+        self.actions.labels(action, outcome).inc()
+        if outcome != "asked":  # asking for the identifier calls nothing
+            self.action_seconds.labels(action).observe(seconds)
 
     def exposition(self) -> bytes:
         """The text format Prometheus scrapes."""

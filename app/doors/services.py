@@ -1,6 +1,7 @@
 """What the web app opens at start and closes at stop: the index reader, the embedding model,
-the database (migrated first), the answer pipeline, the live bus between processes, the
-handoff and conversation services, and the task that pushes people's messages into chats.
+the database (migrated first), the answer pipeline, the actions (actions.toml), the live bus
+between processes, the handoff and conversation services, and the task that pushes people's
+messages into chats.
 
 Heavy things are made here, once per process, never at import (a test app built with
 `create_app` loads nothing until it starts).
@@ -20,7 +21,7 @@ from app.conversation.service import ConversationService
 from app.db.chat_writes import ChatWrites
 from app.db.engine import make_engine, upgrade
 from app.db.live_events import LiveEventLog
-from app.doors.assistant import build_pipeline, load_catalog
+from app.doors.assistant import build_pipeline, load_action_runner, load_catalog
 from app.doors.metrics import Metrics
 from app.ground.config import Settings
 from app.handoff.service import Handoff
@@ -60,7 +61,8 @@ def lifespan_for(
         app_state.attach(app, engine=engine, handoff=handoff, embedder=embedder)
         app.state.reader, app.state.metrics = reader, metrics
         writes = ChatWrites(engine)  # one write order for Chainlit's layer and the service
-        conversation = ConversationService(pipeline, handoff, writes, metrics)
+        actions = load_action_runner(settings, metrics.observe_action)
+        conversation = ConversationService(pipeline, handoff, writes, metrics, actions)
         starters = runtime.load_starters(settings)
         runtime.install(
             runtime.ChatRuntime(settings, engine, secret, starters, conversation, writes)
@@ -75,6 +77,8 @@ def lifespan_for(
         finally:
             if pusher is not None:
                 pusher.cancel()
+            if actions is not None:
+                await actions.aclose()
             await handoff.aclose()
             await bus.aclose()
             await pipeline.aclose()

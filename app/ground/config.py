@@ -210,6 +210,23 @@ class WebSettings(BaseModel):
     api_docs: bool = False
 
 
+class ActionsSettings(BaseModel):
+    """Look-ups in the company's own systems, declared in DATA_DIR/actions.toml (app/actions)."""
+
+    # The declarations (relative paths are under data_dir). A missing file: no actions.
+    file: Path = Path("actions.toml")
+    # The only hosts an action may call: "host" (the scheme's default port) or "host:port".
+    # Empty: every action stays off, whatever actions.toml says.
+    allowed_hosts: list[str] = []
+    # Header values by the name an action's `auth` gives, e.g. {"orders": "Bearer ..."}: the
+    # secrets live here, never in actions.toml.
+    auth: dict[str, SecretStr] = {}
+    # An action's whole call (connect, send, read) must finish within this, unless its
+    # declaration asks for less.
+    timeout_s: float = Field(5.0, gt=0, le=30)
+    max_response_bytes: int = Field(65_536, ge=1024)  # a larger answer is a failed call
+
+
 class LogSettings(BaseModel):
     """Logs of `supportbot serve` and `schedule-ingest`, on stderr (app/doors/logs.py)."""
 
@@ -248,6 +265,7 @@ class Settings(BaseSettings):
     handoff: HandoffSettings = HandoffSettings()
     console: ConsoleSettings = ConsoleSettings()
     web: WebSettings = WebSettings()
+    actions: ActionsSettings = ActionsSettings()
     log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
@@ -269,6 +287,10 @@ class Settings(BaseSettings):
     @property
     def starters_path(self) -> Path:
         return self.data_dir / self.chat.starters_file
+
+    @property
+    def actions_path(self) -> Path:
+        return self.data_dir / self.actions.file
 
     @property
     def resolved_database_url(self) -> str:

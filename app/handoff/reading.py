@@ -155,6 +155,7 @@ def _message_view(message: Message, citations: Sequence[Any]) -> MessageView:
                 "marker": c.marker,
                 "title": c.title,
                 "heading_path": list(c.heading_path),
+                "section_paths": [list(path) for path in c.section_paths or []],
                 "url": c.url,
                 "snippet": c.snippet,
                 "source": c.source,

@@ -7,6 +7,7 @@ thing, and so that payload indexes (product, doc type, source) work on plain key
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,20 @@ class Passage:
             path = self.section_paths[index]
         return path
 
+    def text_of(self, paths: Sequence[tuple[str, ...]]) -> str:
+        """The passage's text that lies in the sections `paths` (the runs of each, in order,
+        a later section's heading line included), so that what is shown under a section's
+        name is that section's text. The whole text when it cannot be told apart."""
+        if len(self.section_spans) <= 1 or set(self.section_paths) <= set(paths):
+            return self.text
+        ends = [start for start, _ in self.section_spans[1:]] + [len(self.text)]
+        runs = [
+            self.text[start:end].strip()
+            for (start, index), end in zip(self.section_spans, ends, strict=True)
+            if self.section_paths[index] in paths
+        ]
+        return "\n\n".join(run for run in runs if run) or self.text
+
     def to_payload(self) -> dict[str, Any]:
         return {
             "text": self.text,
@@ -100,7 +115,14 @@ class Passage:
             root=payload["root"],
             title=payload["title"],
             heading_path=tuple(payload["heading_path"]),
-            section_paths=tuple(tuple(p) for p in payload["section_paths"]),
+            # An index written before a payload field existed still loads: a passage without
+            # `section_paths` spans its own heading only; one without `section_spans`
+            # (PASSAGE_FORMAT < 3) cannot place a sentence in a section, so it is cited with
+            # every section it spans (app/pipeline/sections.py), never with the first alone,
+            # until the next ingest indexes it again under the current format.
+            section_paths=tuple(
+                tuple(p) for p in payload.get("section_paths") or [payload["heading_path"]]
+            ),
             doc_type=payload["doc_type"],
             content_hash=payload["content_hash"],
             source_hash=payload["source_hash"],

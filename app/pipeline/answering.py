@@ -114,9 +114,10 @@ class AnswerPipeline:
         raise AssertionError("the answer stream ended without a result")
 
     async def stream(
-        self, message: str, history: tuple[Turn, ...] = ()
+        self, message: str, history: tuple[Turn, ...] = (), *, triage: Triage | None = None
     ) -> AsyncIterator[AnswerEvent]:
-        """The answer as it is written: text deltas, maybe a Restart, then Done."""
+        """The answer as it is written: text deltas, maybe a Restart, then Done. `triage`:
+        the turn's triage when the caller already has it (it is not done twice)."""
         started = time.perf_counter()
         message = message.strip()
         if not message:
@@ -130,7 +131,11 @@ class AnswerPipeline:
         # Triage decides at once; a model's opinion, when one is configured, is asked once
         # the answer streams (see _ModelIntent) and can only add an escalation.
         # On the triage thread: spaCy and MiniLM on the event loop would stall every chat.
-        turn = await in_triage_thread(self._triager, message, history)
+        turn = (
+            triage
+            if triage is not None
+            else await in_triage_thread(self._triager, message, history)
+        )
         intent = answer_route(turn, message)
         model_intent = _ModelIntent(
             self._model_intent(message, history)

@@ -44,6 +44,7 @@ class RetrievedPassage:
             "source": p.source,
             "title": p.title,
             "heading_path": list(p.heading_path),
+            "section_paths": [list(path) for path in p.section_paths],
             "doc_type": p.doc_type,
             "product": p.product,
             "products": list(p.products),

@@ -23,17 +23,21 @@ def supported_sentences(text: str, marker: int) -> list[str]:
 
 
 def cited_sections(passage: Passage, sentences: Sequence[str]) -> tuple[tuple[str, ...], ...]:
-    """The heading paths of `sentences` in `passage`, in the passage's order, each once; the
-    passage's own first path when it spans one section or nothing could be placed."""
-    if len(passage.section_paths) <= 1 or not sentences:
+    """The heading paths of `sentences` in `passage`, in the passage's order, each once; every
+    path the passage spans when the sentences cannot be placed in it."""
+    if len(passage.section_paths) <= 1:
         return (passage.heading_path,)
+    if not passage.section_spans or not sentences:
+        # Nothing to place (a passage indexed before spans were stored, or a citation
+        # without its sentences): every section it spans, never the first one alone.
+        return passage.section_paths
     offsets = sorted({_offset_of(passage.text, s) for s in sentences} - {-1})
     paths: list[tuple[str, ...]] = []
     for offset in offsets:
         path = passage.section_at(offset)
         if path not in paths:
             paths.append(path)
-    return tuple(paths) or (passage.heading_path,)
+    return tuple(paths) or passage.section_paths
 
 
 def _offset_of(text: str, sentence: str) -> int:

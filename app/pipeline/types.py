@@ -45,7 +45,9 @@ ROUTES: tuple[Route, ...] = ("question", "complaint", "human", "greeting", "than
 #   handoff:  the customer asked for a person, or the topic is reserved for people
 #             (app/pipeline/policy.py): no answer attempted
 #   smalltalk: greeting or thanks
-AnswerKind = Literal["answer", "abstain", "clarify", "handoff", "smalltalk"]
+#   action:   from a look-up in the company's own systems (app/actions), or a question for
+#             the identifier it needs; never from this pipeline
+AnswerKind = Literal["answer", "abstain", "clarify", "handoff", "smalltalk", "action"]
 
 
 @dataclass(frozen=True)
@@ -138,16 +140,19 @@ class Citation:
             page=p.page,
             product=p.product,
             doc_type=p.doc_type,
-            snippet=p.text,
+            # Only the text of the cited sections, so the passage shown under their names
+            # holds nothing from a neighbouring section it was joined to at ingest.
+            snippet=p.text_of(sections),
         )
 
     @property
     def location(self) -> str:
-        """ "Title > heading > heading", without repeating a title the path starts with."""
-        path = self.heading_path
-        if not path or path[0] != self.title:
-            path = (self.title, *path)
-        return " > ".join(path)
+        """ "Title > heading > heading" for each cited section (joined by "; "), without
+        repeating a title the path starts with."""
+        return "; ".join(
+            " > ".join(path if path and path[0] == self.title else (self.title, *path))
+            for path in self.section_paths or (self.heading_path,)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -155,6 +160,7 @@ class Citation:
             "source": self.source,
             "title": self.title,
             "heading_path": list(self.heading_path),
+            "section_paths": [list(path) for path in self.section_paths],
             "url": self.url,
             "page": self.page,
             "product": self.product,

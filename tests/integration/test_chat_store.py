@@ -438,6 +438,24 @@ def test_repository_citations_transcript_status_and_feedback_counts(
         assert repo.feedback_counts(session) == {0: 1, 1: 0}
 
 
+def test_a_citation_keeps_every_section_it_names(layer: SupportDataLayer, engine: Engine) -> None:
+    asyncio.run(own(layer, "t"))
+    at = "2026-11-20T10:00:00Z"
+    asyncio.run(layer.create_step(message("answer", "t", "assistant_message", "A", at)))
+    both = [["AP-1 Guide", "Updating firmware"], ["AP-1 Guide", "Factory reset"]]
+    with Session(engine) as session, session.begin():
+        repo.record_citations(
+            session,
+            "answer",
+            [{**citation(1, "ap.md"), "section_paths": both}, citation(2, "ap.md")],
+        )
+    with Session(engine) as session:
+        named, older = repo.citations_of(session, "answer")
+        assert named.section_paths == both
+        # A citation stored without them (as before migration 0008) names its heading alone.
+        assert older.section_paths == [] and older.heading_path == ["AP-1 Guide", "Reset"]
+
+
 def test_who_spoke_comes_from_the_step_type_never_from_its_metadata(
     layer: SupportDataLayer, engine: Engine
 ) -> None:

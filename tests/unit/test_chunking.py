@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.ground.text import estimate_tokens, split_sentences
-from ingest.chunking import chunk_document, passage_context
+from ingest.chunking import Chunk, chunk_document, passage_context
 from ingest.document import Block, DocType, ParsedDocument
 
 LIMITS = {"target_tokens": 60, "max_tokens": 80, "min_tokens": 20}
@@ -54,6 +54,54 @@ def test_small_sections_merge_but_keep_their_heading_paths() -> None:
     )
     # The second section's heading stays visible inside the passage text.
     assert "Factory reset\n\nHold it longer." in chunks[0].text
+
+
+def _section_of(chunk: Chunk, sentence: str) -> tuple[str, ...]:
+    """The heading path the chunk's spans give the text where `sentence` starts."""
+    offset = chunk.text.index(sentence)
+    starts = [(start, index) for start, index in chunk.section_spans if start <= offset]
+    return chunk.section_paths[starts[-1][1]]
+
+
+def test_a_small_section_joined_to_the_next_keeps_each_sentence_under_its_own_heading() -> None:
+    firmware, reset = ("Guide", "Updating firmware"), ("Guide", "Factory reset")
+    chunks = chunk_document(
+        doc(
+            Block("Open the Firmware page. Upload the image file.", firmware),
+            Block("Hold the pinhole for 6 seconds. Release it when the LED blinks.", reset),
+            Block("The router restarts with its default settings.", reset),
+        ),
+        **LIMITS,
+    )
+    assert len(chunks) == 1  # the firmware section is too small to stand alone
+    (chunk,) = chunks
+    assert chunk.heading_path == firmware
+    assert chunk.section_paths == (firmware, reset)
+    assert _section_of(chunk, "Open the Firmware page.") == firmware
+    assert _section_of(chunk, "Upload the image file.") == firmware
+    for quoted in (
+        "Factory reset",  # the later section's heading line, kept in the text
+        "Hold the pinhole for 6 seconds.",
+        "Release it when the LED blinks.",
+        "The router restarts with its default settings.",
+    ):
+        assert _section_of(chunk, quoted) == reset, quoted
+
+
+def test_a_section_that_comes_back_inside_a_passage_is_one_path_with_two_runs() -> None:
+    overview, note = ("Guide", "Reset"), ("Guide", "Reset", "Note")
+    (chunk,) = chunk_document(
+        doc(
+            Block("Two ways to reset.", overview),
+            Block("Keep the power on.", note),
+            Block("Then choose one.", overview),
+        ),
+        **LIMITS,
+    )
+    assert chunk.section_paths == (overview, note)
+    assert [index for _, index in chunk.section_spans] == [0, 1, 0]
+    assert _section_of(chunk, "Keep the power on.") == note
+    assert _section_of(chunk, "Then choose one.") == overview
 
 
 def test_a_large_enough_section_starts_its_own_passage() -> None:

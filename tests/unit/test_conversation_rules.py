@@ -58,7 +58,7 @@ class FakePipeline:
         return TRIAGE
 
     async def stream(
-        self, message: str, history: tuple[Turn, ...] = ()
+        self, message: str, history: tuple[Turn, ...] = (), *, triage: Triage | None = None
     ) -> AsyncIterator[AnswerEvent]:
         self.asked.append((message, history))
         if self.error is not None:
@@ -216,7 +216,7 @@ class ClaimedMidStream(FakePipeline):
     handoff: FakeHandoff = field(default_factory=FakeHandoff)
 
     async def stream(
-        self, message: str, history: tuple[Turn, ...] = ()
+        self, message: str, history: tuple[Turn, ...] = (), *, triage: Triage | None = None
     ) -> AsyncIterator[AnswerEvent]:
         yield TextDelta("Hold the reset ")
         self.handoff.bot_answers = False  # Ana claims it here, in the console

@@ -51,7 +51,9 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not rows:
         print("no passages found")
     for rank, r in enumerate(results, 1):
-        where = " > ".join(r.passage.heading_path) or r.passage.title
+        # Every section the passage spans: its text is not all under the first heading.
+        where = "; ".join(" > ".join(path) for path in r.passage.section_paths if path)
+        where = where or r.passage.title
         page = f" (page {r.passage.page})" if r.passage.page else ""
         print(f"{rank}. [{r.score:.3f}] {r.passage.source}{page} — {where}")
         snippet = " ".join(r.passage.text.split())

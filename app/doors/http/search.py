@@ -52,7 +52,10 @@ def search_page(request: Request, q: str = "") -> str:
     rows = []
     if q.strip():
         for r in search(request, q, 8, None, None):
-            where = " &gt; ".join(html.escape(h) for h in r.passage.heading_path)
+            # Every section the passage spans: its text is not all under the first heading.
+            where = "; ".join(
+                " &gt; ".join(html.escape(h) for h in path) for path in r.passage.section_paths
+            )
             rows.append(
                 f"<li><p><b>{html.escape(r.passage.source)}</b> — {where} "
                 f"<small>({r.score:.3f})</small></p><pre>{html.escape(r.passage.text)}</pre></li>"

@@ -237,7 +237,7 @@ class _BadResponse(Exception):
 def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
     """System prompt, the quoted passages, recent turns, then the question."""
     quoted = "\n\n".join(
-        _quote(n, r.passage.title, r.passage.heading_path, r.passage.text)
+        _quote(n, r.passage.title, r.passage.section_paths, r.passage.text)
         for n, r in enumerate(request.passages, 1)
     )
     turns = "\n".join(
@@ -252,8 +252,13 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def _quote(n: int, title: str, heading_path: tuple[str, ...], text: str) -> str:
-    where = " > ".join((title, *heading_path))
+def _quote(n: int, title: str, sections: tuple[tuple[str, ...], ...], text: str) -> str:
+    # Every section the passage spans (a later one's heading also stands in the text), so the
+    # model never reads a joined section's text under the first section's name.
+    where = "; ".join(
+        " > ".join(path if path and path[0] == title else (title, *path))
+        for path in sections or ((),)
+    )
     # The passage must not be able to end its own quote and speak as the prompt.
     body = text.replace("<<<", "< < <").replace(">>>", "> > >")
     return f"[{n}] {where}\n<<<\n{body}\n>>>"
