@@ -19,7 +19,16 @@ from starlette.datastructures import Headers
 from app.chat import runtime
 from app.chat.data_layer import SupportDataLayer, parse_time
 from app.chat.identity import COOKIE_NAME, identifier, verify
-from app.chat.render import CHOOSE_ACTION, HANDOFF_ACTION, finish_reply
+from app.chat.render import (
+    CHOOSE_ACTION,
+    COMMENT_ACTION,
+    HANDOFF_ACTION,
+    RATE_ACTION,
+    RATINGS,
+    comment_action,
+    finish_reply,
+    rating_action_id,
+)
 from app.conversation.events import (
     AnswerFinished,
     AnswerPiece,
@@ -30,13 +39,19 @@ from app.conversation.events import (
     Refused,
     TurnEvent,
 )
-from app.conversation.rules import history_from_messages
+from app.conversation.rules import (
+    COMMENT_PROMPT,
+    COMMENT_THANKS,
+    RATING_THANKS,
+    history_from_messages,
+)
 from app.db.models import utc_now
 from app.db.steps import iso
 from app.ground.render import inert
 
 HISTORY_KEY = "history"
 OPTIONS_KEY = "offered_options"  # the options of the bot's last question back
+COMMENT_KEY = "comment_for_survey"  # the survey the customer's next message comments on
 
 
 @cl.header_auth_callback
@@ -79,6 +94,8 @@ async def resume_chat(thread: ThreadDict) -> None:
 
 @cl.on_message
 async def answer_message(message: cl.Message) -> None:
+    survey_id = cl.user_session.get(COMMENT_KEY)
+    cl.user_session.set(COMMENT_KEY, None)
     turn = CustomerTurn(
         conversation_id=message.thread_id,
         message_id=message.id,
@@ -87,7 +104,38 @@ async def answer_message(message: cl.Message) -> None:
         sent_at=parse_time(message.created_at),
         history=tuple(cl.user_session.get(HISTORY_KEY) or ()),
     )
-    await show(runtime.current().conversation.take_turn(turn))
+    conversation = runtime.current().conversation
+    if survey_id and await conversation.take_comment(turn, str(survey_id)):
+        await _say(COMMENT_THANKS)
+        return
+    await show(conversation.take_turn(turn))
+
+
+@cl.action_callback(RATE_ACTION)
+async def rate_conversation(action: cl.Action) -> None:
+    """A 1-5 button under the satisfaction question: kept, thanked, and a comment offered."""
+    survey_id, rating = action.payload.get("survey"), action.payload.get("rating")
+    if not isinstance(survey_id, str) or not isinstance(rating, int):
+        return
+    conversation = runtime.current().conversation
+    if not await conversation.rate(cl.context.session.thread_id, survey_id, rating):
+        return
+    for n in RATINGS:  # one rating per question: the buttons go
+        await cl.context.emitter.emit("remove_action", {"id": rating_action_id(survey_id, n)})
+    await _say(RATING_THANKS.format(rating=rating), actions=[comment_action(survey_id)])
+
+
+@cl.action_callback(COMMENT_ACTION)
+async def offer_comment(action: cl.Action) -> None:
+    """The customer wants to add a comment: their next message is it (not a question)."""
+    await action.remove()
+    cl.user_session.set(COMMENT_KEY, action.payload.get("survey"))
+    await _say(COMMENT_PROMPT)
+
+
+async def _say(text: str, actions: list[cl.Action] | None = None) -> None:
+    author = runtime.current().settings.chat.assistant_name
+    await cl.Message(content=inert(text), author=author, actions=actions or []).send()
 
 
 @cl.action_callback(HANDOFF_ACTION)

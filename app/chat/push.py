@@ -22,8 +22,10 @@ from chainlit.session import WebsocketSession, ws_sessions_id
 from sqlalchemy import Engine
 
 from app.chat.chainlit_dicts import step_dict
+from app.chat.render import rating_actions
 from app.db.engine import in_thread_transaction
 from app.db.steps import message_by_id
+from app.handoff.notices import CSAT_QUESTION
 from app.live.bus import Bus, Event
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,10 @@ async def _forward(event: Event, engine: Engine) -> None:
     if message is None:
         return
     step = step_dict(message, None)
+    asks_rating = bool((message.metadata_ or {}).get(CSAT_QUESTION))
+    actions = [a.to_dict() for a in rating_actions(message.id)] if asks_rating else []
     for socket in sockets:
         # Chainlit types `emit` as returning None; it returns socket.io's emit coroutine.
         await cast(Awaitable[Any], socket.emit("new_message", step))
+        for action in actions:  # the buttons under the satisfaction question
+            await cast(Awaitable[Any], socket.emit("action", action))

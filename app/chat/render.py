@@ -16,6 +16,9 @@ from app.pipeline.types import Answer, Citation
 
 HANDOFF_ACTION = "talk_to_person"
 CHOOSE_ACTION = "choose_option"
+RATE_ACTION = "rate_conversation"
+COMMENT_ACTION = "comment_on_rating"
+RATINGS = range(1, 6)
 
 
 def finish_reply(reply: cl.Message, event: AnswerFinished, *, in_widget: bool) -> None:
@@ -76,3 +79,28 @@ def citation_element(citation: Citation) -> cl.Text:
 
 def element_name(citation: Citation) -> str:
     return f"Source {citation.marker}"
+
+
+def rating_actions(survey_id: str) -> list[cl.Action]:
+    """The 1-5 buttons under the satisfaction question `survey_id` (its message's id). Their
+    ids are fixed by survey and rating, so all five can be removed once one is clicked; the
+    server checks that the survey was asked in the clicking customer's own conversation."""
+    return [
+        cl.Action(
+            name=RATE_ACTION,
+            payload={"survey": survey_id, "rating": n},
+            label=str(n),
+            tooltip="1 = poor, 5 = great",
+            id=rating_action_id(survey_id, n),
+            forId=survey_id,
+        )  # fmt: skip
+        for n in RATINGS
+    ]
+
+
+def rating_action_id(survey_id: str, rating: int) -> str:
+    return f"{survey_id}:rate:{rating}"
+
+
+def comment_action(survey_id: str) -> cl.Action:
+    return cl.Action(name=COMMENT_ACTION, payload={"survey": survey_id}, label="Add a comment")

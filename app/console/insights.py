@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.console.grouping import QuestionGroup, VectorCache, group_questions
+from app.console.service_figures import ServiceFigures, gather_service
 from app.db import stats
 from app.db.models import utc_now
 from app.db.unanswered import FailedQuestion, failed_questions
@@ -37,13 +38,14 @@ class DayOutcome:
     day: date
     conversations: int  # in which a customer wrote, started this UTC day
     escalated: int  # of them, handed to a person
+    deflected: int  # of them, resolved by the bot alone (app/db/stats.py `deflected`)
 
     @property
     def deflection_rate(self) -> float | None:
-        """Share of the day's conversations the bot handled alone; None on a day without any."""
+        """Share of the day's conversations the bot resolved alone; None on a day without any."""
         if not self.conversations:
             return None
-        return (self.conversations - self.escalated) / self.conversations
+        return self.deflected / self.conversations
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Insights:
     groups: tuple[QuestionGroup, ...]
     questions: int  # failed questions considered (at most MAX_QUESTIONS)
     grouped_by: Literal["meaning", "wording"]
+    service: ServiceFigures
 
     @property
     def conversations(self) -> int:
@@ -65,8 +68,12 @@ class Insights:
         return sum(o.escalated for o in self.outcomes)
 
     @property
+    def deflected(self) -> int:
+        return sum(o.deflected for o in self.outcomes)
+
+    @property
     def deflection_rate(self) -> float | None:
-        return DayOutcome(self.since.date(), self.conversations, self.escalated).deflection_rate
+        return self.deflected / self.conversations if self.conversations else None
 
     @property
     def escalations(self) -> int:
@@ -78,17 +85,20 @@ class Insights:
             "since": self.since.isoformat(),
             "conversations": self.conversations,
             "escalated": self.escalated,
+            "deflected": self.deflected,
             "deflection_rate": self.deflection_rate,
             "daily": [
                 {
                     "day": o.day.isoformat(),
                     "conversations": o.conversations,
                     "escalated": o.escalated,
+                    "deflected": o.deflected,
                     "deflection_rate": o.deflection_rate,
                 }
                 for o in self.outcomes
             ],
             "escalations_by_reason": self.reasons,
+            "service": self.service.to_json(),
             "unanswered": {
                 "questions": self.questions,
                 "grouped_by": self.grouped_by,
@@ -147,8 +157,9 @@ def gather(
         daily = stats.daily_outcomes(session, since=since)
         found = stats.escalation_reasons(session, since=since)
         questions = failed_questions(session, since=since, limit=MAX_QUESTIONS)
+        service = gather_service(session, since=since)
     outcomes = tuple(
-        DayOutcome(day, *daily.get(day, (0, 0)))
+        DayOutcome(day, *daily.get(day, (0, 0, 0)))
         for day in (since.date() + timedelta(days=n) for n in range(days))
     )
     reasons = {reason: found.pop(reason, 0) for reason in REASONS}
@@ -162,4 +173,5 @@ def gather(
         groups=tuple(group_questions(questions, vectors)),
         questions=len(questions),
         grouped_by="meaning" if embedder else "wording",
+        service=service,
     )

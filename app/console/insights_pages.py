@@ -12,6 +12,7 @@ from app.console.grouping import QuestionGroup
 from app.console.html import Html, attrs, join, render, timestamp, when
 from app.console.insights import PERIODS, DayOutcome, Insights
 from app.console.pages import conversation_url, topbar
+from app.console.service_pages import service_section
 from app.db.unanswered import FailedQuestion
 
 REASON_LABELS = {
@@ -42,11 +43,12 @@ def insights_page(user: ConsoleUser, insights: Insights) -> Html:
         """{topbar}<main><h1>Insights</h1>
 <nav id="insights-period" class="actions" aria-label="Period">Last {periods}
 <span class="spacer"></span><a id="insights-json" href="{json}">as JSON</a></nav>
-{deflection}{escalations}{unanswered}</main>""",
+{deflection}{service}{escalations}{unanswered}</main>""",
         topbar=topbar(user),
         periods=periods,
         json=insights_url(insights.days, json=True),
         deflection=deflection_section(insights),
+        service=service_section(insights.service, insights.days),
         escalations=escalations_section(insights),
         unanswered=unanswered_section(insights),
     )
@@ -75,7 +77,7 @@ def deflection_section(insights: Insights) -> Html:
         chart_id="deflection-chart",
         title="Deflection rate per day",
         description=(
-            f"Share of each day's conversations the bot handled without a person, "
+            f"Share of each day's conversations the bot resolved alone, "
             f"{first.isoformat()} to {last.isoformat()} (UTC): "
             f"{percent(insights.deflection_rate)} over the period."
         ),
@@ -86,15 +88,17 @@ def deflection_section(insights: Insights) -> Html:
     rows = join(
         render(
             '<tr class="deflection-day"{data}><td>{day}</td><td>{total}</td><td>{escalated}</td>'
-            "<td>{rate}</td></tr>",
+            "<td>{deflected}</td><td>{rate}</td></tr>",
             data=attrs(
                 data_day=o.day.isoformat(),
                 data_conversations=o.conversations,
                 data_escalated=o.escalated,
+                data_deflected=o.deflected,
             ),
             day=o.day.isoformat(),
             total=o.conversations,
             escalated=o.escalated,
+            deflected=o.deflected,
             rate=percent(o.deflection_rate),
         )
         for o in reversed(insights.outcomes)  # the newest day first, as one reads a log
@@ -103,20 +107,25 @@ def deflection_section(insights: Insights) -> Html:
     return render(
         """<section id="deflection" class="card"><h2>Deflection</h2>
 <p><b id="deflection-rate" class="headline"{rate_attr}>{rate}</b> of
-<span id="conversation-count">{total}</span> conversation(s) in the last {days} days were
-handled by the bot alone; <span id="escalated-count">{escalated}</span> went to a person.
-<span class="muted">A conversation counts on the day it started (UTC), if the customer wrote
-in it.</span></p>
+<span id="conversation-count">{total}</span> conversation(s) in the last {days} days
+(<span id="deflected-count">{deflected}</span>) were resolved by the bot alone;
+<span id="escalated-count">{escalated}</span> went to a person.
+<span class="muted">Resolved alone: the bot gave an answer, nobody was asked in, no thumbs
+down, and the customer did not come back within a day to be handed to a person or give a
+thumbs down. Chats abandoned or broken off before any answer are not counted as resolved. A
+conversation counts on the day it started (UTC), if the customer wrote in it.</span></p>
 {chart}
 <details><summary>Figures per day</summary>
 <table id="deflection-table"><thead><tr><th>Day (UTC)</th><th>Conversations</th>
-<th>Escalated</th><th>Deflection</th></tr></thead><tbody>{rows}</tbody></table></details>
+<th>Escalated</th><th>Resolved alone</th><th>Deflection</th></tr></thead>
+<tbody>{rows}</tbody></table></details>
 </section>""",
         rate_attr=attrs(data_rate=f"{rate:.4f}" if rate is not None else None),
         rate=percent(rate),
         total=insights.conversations,
         days=insights.days,
         escalated=insights.escalated,
+        deflected=insights.deflected,
         chart=chart,
         rows=rows,
     )
@@ -126,10 +135,9 @@ def day_title(outcome: DayOutcome) -> str:
     day = outcome.day.isoformat()
     if not outcome.conversations:
         return f"{day}: no conversations"
-    handled = outcome.conversations - outcome.escalated
     return (
-        f"{day}: {percent(outcome.deflection_rate)} deflected ({handled} of "
-        f"{outcome.conversations} conversations without a person)"
+        f"{day}: {percent(outcome.deflection_rate)} deflected ({outcome.deflected} of "
+        f"{outcome.conversations} conversations resolved by the bot alone)"
     )
 
 

@@ -81,6 +81,10 @@ class TurnStore(Protocol):
 
     async def settled(self, thread_id: str) -> None: ...
 
+    async def rate_conversation(self, thread_id: str, survey_id: str, rating: int) -> bool: ...
+
+    async def comment_on_rating(self, thread_id: str, survey_id: str, text: str) -> bool: ...
+
 
 class FirstTokenClock(Protocol):
     def text(self) -> None:

@@ -15,6 +15,7 @@ from app.pipeline.types import Answer, Citation, Escalation, Triage, Turn
 HISTORY_TURNS = 20  # what follow-up questions are resolved against
 FAILURES_TO_ESCALATE = 2  # abstentions and thumbs down together
 THUMBS_DOWN = 0
+COMMENT_CHARS = 2000  # a satisfaction comment is kept up to this long
 
 ASKED_FOR_PERSON = Escalation("asked_for_human", "The customer asked for a person.")
 REPEATED_FAILURE = Escalation(
@@ -121,3 +122,10 @@ def citation_row(citation: Citation) -> dict[str, Any]:
         "product": citation.product,
         "snippet": citation.snippet,
     }
+
+
+RATING_THANKS = "Thank you: you rated this conversation {rating} out of 5."
+COMMENT_PROMPT = (
+    "Write your comment in the box below: it goes to our support team, not to the assistant."
+)
+COMMENT_THANKS = "Thank you, your comment is with our support team."

@@ -148,6 +148,22 @@ class ConversationService:
             yield HandoffNotice(HANDOFF_TEXT)
             await self._escalate(conversation_id, rules.ASKED_FOR_PERSON)
 
+    async def rate(self, conversation_id: str, survey_id: str, rating: int) -> bool:
+        """The customer's 1-5 rating of the people who resolved their conversation; False
+        (nothing stored) for a survey not asked in this conversation or a rating outside
+        1-5."""
+        if not 1 <= rating <= 5:
+            return False
+        return await self._store.rate_conversation(conversation_id, survey_id, rating)
+
+    async def take_comment(self, turn: CustomerTurn, survey_id: str) -> bool:
+        """The customer's message is their comment on the rating they just gave: stored in
+        the conversation like any message, kept with the rating, and not answered."""
+        if not await self._store.take_customer_message(rules.customer_step(turn)):
+            return False
+        text = turn.text.strip()[: rules.COMMENT_CHARS]
+        return await self._store.comment_on_rating(turn.conversation_id, survey_id, text)
+
     async def after_feedback(self, conversation_id: str, value: int) -> None:
         """A thumbs up (1) or down (0) was stored: counted, and a thumbs down is a failure."""
         self._recorder.count_feedback(value)

@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.db import conversations as repo
+from app.db import csat, steps
 from app.db import routing as routing_repo
-from app.db import steps
 from app.db.engine import in_thread_transaction
 from app.pipeline.types import RouteUsage, RoutingDecision
 
@@ -101,3 +101,21 @@ class ChatWrites:
     async def settled(self, thread_id: str) -> None:
         """Wait until the writes fired so far for the conversation have landed."""
         await self.after_pending_writes(thread_id, lambda _session: None)
+
+    async def rate_conversation(self, thread_id: str, survey_id: str, rating: int) -> bool:
+        """`csat.rate` in the conversation's write order."""
+        return await self.write(
+            thread_key(thread_id),
+            lambda session: csat.rate(
+                session, survey_id=survey_id, conversation_id=thread_id, rating=rating
+            ),
+        )
+
+    async def comment_on_rating(self, thread_id: str, survey_id: str, text: str) -> bool:
+        """`csat.comment` in the conversation's write order."""
+        return await self.write(
+            thread_key(thread_id),
+            lambda session: csat.comment(
+                session, survey_id=survey_id, conversation_id=thread_id, text=text
+            ),
+        )

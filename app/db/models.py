@@ -325,6 +325,23 @@ class Note(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 
+class CsatSurvey(Base):
+    """The satisfaction question asked in the chat when an agent resolved the conversation:
+    its id is the id of the message that asked, so a rating answers exactly one question."""
+
+    __tablename__ = "sb_csat_surveys"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("sb_conversations.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("sb_agents.id", ondelete="SET NULL"))
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now, index=True)
+    rating: Mapped[int | None] = mapped_column(Integer)  # 1 (poor) .. 5 (great)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class AuditEntry(Base):
     """Something an agent (or the system) did. No foreign keys: the log outlives what it
     mentions."""

@@ -6,8 +6,9 @@ route's tokens and seconds and the routing decision, `first_token_clock`,
 The two rates operators watch, deflection and thumbs up, are read from the database at scrape
 time, so they are the same whichever process is scraped and survive restarts:
 
-- deflection rate: conversations in which a customer wrote and that were never escalated to a
-  person, over all conversations in which a customer wrote;
+- deflection rate: of the conversations in which a customer wrote, started in the last 30
+  days, those the bot resolved alone (an answer, nobody asked in, no thumbs down, and the
+  customer did not come back unhappy within a day: app/db/stats.py `deflected`);
 - thumbs-up ratio: thumbs up over all thumbs given (a changed vote counts as changed).
 
 Labels are fixed small sets (answer kinds, escalation reasons, vote values, routes and
@@ -21,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -36,6 +38,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from app.db.models import utc_now
 from app.db.stats import conversation_outcomes, feedback_votes
 from app.pipeline.types import Answer
 
@@ -43,6 +46,7 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 log = logging.getLogger(__name__)
 
 # Seconds. Answers on a GPU take 1-10 s, extractive ones a few hundred ms; retrieval is ms.
+GAUGE_PERIOD = timedelta(days=30)  # the conversations the database gauges count
 _ANSWER_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 45, 60)
 _RETRIEVAL_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 _FIRST_TOKEN_BUCKETS = (0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 8, 13)
@@ -190,23 +194,28 @@ class _DatabaseGauges(Collector):
     def collect(self) -> Iterator[Metric]:
         try:
             with Session(self._engine) as session:
-                conversations, escalated = conversation_outcomes(session)
+                since = utc_now() - GAUGE_PERIOD
+                conversations, escalated, deflected = conversation_outcomes(session, since=since)
                 up, down = feedback_votes(session)
         except SQLAlchemyError as exc:  # a scrape must not fail with the database
             log.warning("database gauges unavailable: %s", type(exc).__name__)
             return
         by_outcome = GaugeMetricFamily(
             "supportbot_conversations",
-            "Conversations in which a customer wrote, by whether a person was ever asked in.",
+            "Conversations in which a customer wrote, started in the last 30 days, by outcome: "
+            "deflected (answered by the bot alone, see app/db/stats.py), escalated, or other "
+            "(no answer, a thumbs down, or the customer came back unhappy).",
             labels=["outcome"],
         )
-        by_outcome.add_metric(["bot_only"], conversations - escalated)
+        by_outcome.add_metric(["deflected"], deflected)
         by_outcome.add_metric(["escalated"], escalated)
+        by_outcome.add_metric(["other"], conversations - escalated - deflected)
         yield by_outcome
         yield GaugeMetricFamily(
             "supportbot_deflection_rate",
-            "Share of conversations never escalated to a person (NaN before the first).",
-            value=(conversations - escalated) / conversations if conversations else float("nan"),
+            "Share of the last 30 days' conversations the bot resolved alone (NaN before the "
+            "first).",
+            value=deflected / conversations if conversations else float("nan"),
         )
         votes = GaugeMetricFamily(
             "supportbot_feedback_votes", "Thumbs as they stand, by value.", labels=["value"]

@@ -12,12 +12,19 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from app.db import csat
 from app.db import escalations as repo
 from app.db.models import Escalation, utc_now
 from app.ground.errors import AppError
 from app.handoff.events import escalation_event, message_event
 from app.handoff.machine import Move, next_state
-from app.handoff.notices import joined_text, post_system_message, resolved_text, returned_text
+from app.handoff.notices import (
+    CSAT_QUESTION,
+    joined_text,
+    post_system_message,
+    resolved_text,
+    returned_text,
+)
 from app.handoff.views import Actor
 from app.live.bus import Event
 
@@ -80,11 +87,21 @@ def give_up(
     action = {"release": "released", "resolve": "resolved", "return": "returned"}[move]
     repo.audit(session, action=action, agent_id=actor.agent_id, conversation_id=conversation_id)
     events = [escalation_event(escalation)]
-    if move != "release":
-        words = resolved_text if move == "resolve" else returned_text
+    if move == "resolve":
+        # Only a person's resolution is rated: a conversation handed back to the bot was
+        # not theirs to finish.
+        text = resolved_text(actor.display_name, assistant)
         notice_id = post_system_message(
-            session, conversation_id, assistant, words(actor.display_name, assistant)
+            session, conversation_id, assistant, text, {CSAT_QUESTION: True}
         )
+        csat.ask(
+            session, survey_id=notice_id, conversation_id=conversation_id,
+            agent_id=actor.agent_id,
+        )  # fmt: skip
+        events.append(message_event(conversation_id, notice_id, "system"))
+    elif move == "return":
+        text = returned_text(actor.display_name, assistant)
+        notice_id = post_system_message(session, conversation_id, assistant, text)
         events.append(message_event(conversation_id, notice_id, "system"))
     return events
 

@@ -7,6 +7,7 @@ customer by the same path as an agent's reply).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -65,8 +66,14 @@ def joined_text(agent: str) -> str:
 def resolved_text(agent: str, assistant: str) -> str:
     return (
         f"{agent} has marked this conversation as resolved. You're back with the {assistant}: "
-        "ask me anything, or ask for a person at any time."
+        "ask me anything, or ask for a person at any time. How did we do? Rate your "
+        "conversation with our team from 1 (poor) to 5 (great)."
     )
+
+
+# The resolved notice's metadata marks it as the satisfaction question: the chat shows the
+# rating buttons under it (app/chat/push.py), and its id is the survey's (app/db/csat.py).
+CSAT_QUESTION = "csat_question"
 
 
 def returned_text(agent: str, assistant: str) -> str:
@@ -76,11 +83,17 @@ def returned_text(agent: str, assistant: str) -> str:
     )
 
 
-def post_system_message(session: Session, conversation_id: str, author: str, text: str) -> str:
+def post_system_message(
+    session: Session,
+    conversation_id: str,
+    author: str,
+    text: str,
+    metadata: dict[str, Any] | None = None,
+) -> str:
     """Store a system message written by `author` (the assistant); its id."""
     message_id = str(uuid.uuid4())
     repo.add_message(
         session, conversation_id=conversation_id, message_id=message_id, role="system",
-        author=author, text=text,
+        author=author, text=text, metadata=metadata,
     )  # fmt: skip
     return message_id

@@ -37,6 +37,7 @@ RMA_LINK = "https://support.larkspur.example/rma"
 HOSTILE = "Still down since Monday <img src=x onerror=alert(1)> see above"
 RESOLVED = "Ana has marked this conversation as resolved"
 QUESTION = "How long do I hold the reset button on the AP-2?"
+CSAT_COMMENT = "Ana was quick and kind, thank you."
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +47,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("handoff-home")
     with serve(home, data) as base:
         create_agent(home, data, "ana", AGENT_PASSWORD, name="Ana")
+        create_agent(home, data, "sam", AGENT_PASSWORD, name="Sam", role="supervisor")
         yield base
 
 
@@ -87,10 +89,10 @@ def _say(page: Page, text: str) -> None:
     submit.click()
 
 
-def _console_login(context: BrowserContext, base: str) -> Page:
+def _console_login(context: BrowserContext, base: str, username: str = "ana") -> Page:
     page = context.new_page()
     page.goto(f"{base}/console/login")
-    page.locator("#username").fill("ana")
+    page.locator("#username").fill(username)
     page.locator("#password").fill(AGENT_PASSWORD)
     page.locator("#login-submit").click()
     expect(page.locator("body")).to_have_attribute("data-page", "queue", timeout=WAIT)
@@ -104,6 +106,7 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
     base = served
     customer_context = browser.new_context()
     agent_context = browser.new_context()
+    supervisor_context = browser.new_context()
     try:
         # The agent watches the (empty) queue before anything happens.
         console = _console_login(agent_context, base)
@@ -231,6 +234,31 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
         assert turns[6][1] == AGENT_REPLY and turns[7][1] == HOSTILE
         assert QUEUED in turns[2][1] and JOINED in turns[5][1] and RESOLVED in turns[8][1]
 
+        # The customer rates the team's help under the resolved notice, 4 of 5, and adds a
+        # comment, which goes to the team and is not answered by the bot.
+        rating = chat.get_by_role("button", name="4", exact=True)
+        expect(rating).to_be_visible(timeout=WAIT)
+        rating.click()
+        expect(chat.get_by_text("you rated this conversation 4 out of 5")).to_be_visible(
+            timeout=WAIT
+        )
+        expect(chat.get_by_role("button", name="5", exact=True)).to_have_count(0)
+        chat.get_by_role("button", name="Add a comment").click()
+        expect(chat.get_by_text("Write your comment in the box below")).to_be_visible(timeout=WAIT)
+        _say(chat, CSAT_COMMENT)
+        expect(chat.get_by_text("your comment is with our support team")).to_be_visible(
+            timeout=WAIT
+        )
+        expect(chat.locator(".ai-message").filter(has_text="25 seconds")).to_have_count(2)
+
+        # The supervisor reads it in the insights, with Ana's part in the work.
+        supervisor = _console_login(supervisor_context, base, "sam")
+        supervisor.goto(f"{base}/console/insights?days=7")
+        expect(supervisor.locator("#csat-average")).to_have_attribute("data-average", "4.0000")
+        expect(supervisor.locator("tr.agent-figures[data-agent=Ana]")).to_have_attribute(
+            "data-resolved", "1"
+        )
+
         assert console_watch.dialogs == [] and chat_watch.dialogs == []
         chat.close()
 
@@ -246,3 +274,4 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
     finally:
         customer_context.close()
         agent_context.close()
+        supervisor_context.close()

@@ -88,11 +88,18 @@ def app_environment(home: Path, data_dir: Path, **env: str) -> dict[str, str]:
 
 
 def create_agent(
-    home: Path, data_dir: Path, username: str, password: str, *, name: str, **env: str
+    home: Path,
+    data_dir: Path,
+    username: str,
+    password: str,
+    *,
+    name: str,
+    role: str = "agent",
+    **env: str,
 ) -> None:
-    """A console login (role agent) made as an operator would: `supportbot agents create`."""
+    """A console login made as an operator would: `supportbot agents create`."""
     subprocess.run(
-        [sys.executable, "-m", "app.doors.cli", "agents", "create", username, "--role", "agent",
+        [sys.executable, "-m", "app.doors.cli", "agents", "create", username, "--role", role,
          "--name", name, "--password-stdin"],
         input=f"{password}\n".encode(),
         env=app_environment(home, data_dir, **env),

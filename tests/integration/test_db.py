@@ -11,7 +11,7 @@ from app.db.ingest_runs import recent_runs, record_run
 
 CONVERSATION_TABLES = {
     "sb_customers", "sb_conversations", "sb_messages", "sb_citations", "sb_feedback",
-    "sb_elements",
+    "sb_elements", "sb_csat_surveys",
 }  # fmt: skip
 
 

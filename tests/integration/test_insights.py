@@ -105,12 +105,14 @@ def chat(
     thumbs_down: bool = False,
     reason: str | None = None,
     at: datetime | None = None,
+    customer: str | None = None,
 ) -> str:
     """One conversation stored as the chat stores it: the customer's question (None: only a
     bot greeting), the bot's reply with its answer kind, maybe a thumbs down and an escalation.
-    `at` backdates it (the conversation, its messages and its escalation)."""
+    `at` backdates it (the conversation, its messages and its escalation); `customer` is a
+    new one unless given."""
     engine = engine_of(app)
-    customer = f"customer:{uuid.uuid4().hex}"
+    customer = customer or f"customer:{uuid.uuid4().hex}"
     layer = SupportDataLayer(engine, requester=lambda: customer)  # the customer votes
     thread_id, answer_id = str(uuid.uuid4()), str(uuid.uuid4())
     moment = at or utc_now()
@@ -203,13 +205,19 @@ def test_deflection_reasons_and_question_groups(any_app: FastAPI) -> None:
     app = any_app
     now = utc_now()
     yesterday, long_ago = now - timedelta(days=1), now - timedelta(days=40)
-    # Today: five conversations in which a customer wrote, two of them escalated.
+    # Today: five conversations in which a customer wrote, two of them escalated (and two more
+    # below).
     chat(app, "How do I reset my AP-1?")
     chat(app, "Do you ship to Canada?", kind="abstain")
     chat(app, "Can I get my order delivered to Canada?", kind="abstain", reason="asked_for_human")
     chat(app, "What is the warranty period on the SW-8 switch?", thumbs_down=True)
     chat(app, "This is useless, I want my money back", reason="complaint")
     chat(app, None)  # a greeting nobody answered: not a conversation with a customer
+    # Answered, but the same customer came back unhappy within the day: not deflected.
+    returning = f"customer:{uuid.uuid4().hex}"
+    chat(app, "How do I update the AP-1 firmware?", customer=returning)
+    chat(app, "The update bricked my AP-1, get me a person", customer=returning,
+         reason="asked_for_human")  # fmt: skip
     # Yesterday: two, one escalated. Forty days ago: one, escalated.
     chat(app, "Is there a student discount?", kind="abstain", at=yesterday)
     chat(app, "I need a refund for order 1234", reason="policy_topic", at=yesterday)
@@ -220,11 +228,17 @@ def test_deflection_reasons_and_question_groups(any_app: FastAPI) -> None:
     page = supervisor.get("/console/insights?days=30").text
     assert "style=" not in page  # the CSP forbids style attributes: charts use classes
     rate = re.search(r'id="deflection-rate" class="headline" data-rate="([\d.]+)">(\d+)%', page)
-    assert rate and rate.groups() == ("0.5714", "57")  # (7 - 3) / 7
-    assert '<span id="conversation-count">7</span>' in page
+    # Only the reset question was answered with nothing going wrong after: 1 of 9.
+    assert rate and rate.groups() == ("0.1111", "11")
+    assert '<span id="conversation-count">9</span>' in page
+    assert '<span id="deflected-count">1</span>' in page
     today, before = now.date().isoformat(), yesterday.date().isoformat()
-    assert f'data-day="{today}" data-conversations="5" data-escalated="2"' in page
-    assert f'data-day="{before}" data-conversations="2" data-escalated="1"' in page
+    assert (
+        f'data-day="{today}" data-conversations="7" data-escalated="3" data-deflected="1"' in page
+    )
+    assert (
+        f'data-day="{before}" data-conversations="2" data-escalated="1" data-deflected="0"' in page
+    )
     assert len(re.findall(r'class="deflection-day"', page)) == 30
 
     chart = svg(page, "deflection-chart")
@@ -233,14 +247,14 @@ def test_deflection_reasons_and_question_groups(any_app: FastAPI) -> None:
     bars = {r.get("data-key"): r for r in chart.iter(f"{ns}rect") if r.get("class") == "chart-bar"}
     assert set(bars) == {today, before}  # the other 28 days have no conversations
     assert bars[today].findtext(f"{ns}title") == (
-        f"{today}: 60% deflected (3 of 5 conversations without a person)"
+        f"{today}: 14% deflected (1 of 7 conversations resolved by the bot alone)"
     )
     assert len([r for r in chart.iter(f"{ns}rect") if r.get("class") == "chart-none"]) == 28
     assert [t.text for t in chart.iter(f"{ns}text")][:5] == ["0%", "25%", "50%", "75%", "100%"]
 
     counts = dict(re.findall(r'data-reason="(\w+)" data-count="(\d+)"', page))
     assert counts == {
-        "asked_for_human": "1", "complaint": "1", "policy_topic": "1",
+        "asked_for_human": "2", "complaint": "1", "policy_topic": "1",
         "repeated_problem": "0", "repeated_failure": "0",
     }  # fmt: skip
     reasons = svg(page, "escalation-chart")
@@ -259,7 +273,8 @@ def test_deflection_reasons_and_question_groups(any_app: FastAPI) -> None:
 
     # Ninety days take in the older conversation, its escalation and its question.
     report = supervisor.get("/console/api/insights?days=90").json()
-    assert report["conversations"] == 8 and report["escalated"] == 4
+    assert report["conversations"] == 10 and report["escalated"] == 5
+    assert report["deflected"] == 1
     assert report["escalations_by_reason"]["repeated_failure"] == 1
     assert len(report["daily"]) == 90 and report["daily"][-1]["day"] == today
     first = report["unanswered"]["groups"][0]
@@ -272,7 +287,7 @@ def test_deflection_reasons_and_question_groups(any_app: FastAPI) -> None:
         "Is shipping to Canada available?",
     }
     seven = supervisor.get("/console/api/insights?days=7").json()
-    assert seven["conversations"] == 7 and len(seven["daily"]) == 7
+    assert seven["conversations"] == 9 and len(seven["daily"]) == 7
 
 
 def test_questions_stay_inert(app: FastAPI) -> None:

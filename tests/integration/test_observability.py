@@ -100,7 +100,7 @@ def test_metrics_after_an_answer_a_thumbs_up_and_a_handoff(served: tuple[str, Pa
         assert value(answered, f"{histogram}_bucket", le="+Inf") == 1, histogram
     assert value(answered, "supportbot_answers_total", kind="answer") == 1
     assert value(answered, "supportbot_deflection_rate") == 1.0  # nobody was asked in yet
-    assert value(answered, "supportbot_conversations", outcome="bot_only") == 1
+    assert value(answered, "supportbot_conversations", outcome="deflected") == 1
 
     after = scrape(base)
     assert value(after, "supportbot_feedback_total", value="up") == 1
