@@ -17,17 +17,19 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = (
+    ("contact_name", 80),
+    ("contact_email", 254),
+    ("site_customer_id", 128),
+    ("profile_source", 10),
+)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("sb_customers") as batch:
-        batch.add_column(sa.Column("contact_name", sa.String(length=80), nullable=True))
-        batch.add_column(sa.Column("contact_email", sa.String(length=254), nullable=True))
-        batch.add_column(sa.Column("site_customer_id", sa.String(length=128), nullable=True))
-        batch.add_column(sa.Column("profile_source", sa.String(length=10), nullable=True))
+    for name, length in COLUMNS:
+        op.add_column("sb_customers", sa.Column(name, sa.String(length=length), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("sb_customers") as batch:
-        batch.drop_column("profile_source")
-        batch.drop_column("site_customer_id")
-        batch.drop_column("contact_email")
-        batch.drop_column("contact_name")
+    for name, _length in reversed(COLUMNS):
+        op.drop_column("sb_customers", name)  # SQLite >= 3.35 drops columns in place
