@@ -17,6 +17,8 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 
+from app.console.alerts import ALERTS_SCRIPT
+
 
 class Html(str):
     """Text that is already HTML (rendered by `render`): inserted as is."""
@@ -103,7 +105,7 @@ def page_response(
         page=page,
         nonce=nonce,
         css=Html(_CSS),
-        script=Html(_SCRIPT),
+        script=Html(_SCRIPT + ALERTS_SCRIPT),
         body=body,
     )
     return HTMLResponse(document, status_code=status_code, headers=security_headers(nonce))
@@ -205,8 +207,9 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .group-example{white-space:pre-wrap;overflow-wrap:anywhere}
 """
 
-# The one script: live updates over server-sent events. Pages and fragments are rendered
-# (and escaped) on the server; the script only swaps them in.
+# The live-update script: server-sent events. Pages and fragments are rendered (and escaped)
+# on the server; the script only swaps them in, and hands each event on to the alerts
+# (app/console/alerts.py) as a "console-event".
 _SCRIPT = """
 (function () {
   var body = document.body, page = body.dataset.page;
@@ -243,6 +246,7 @@ _SCRIPT = """
   });
   source.onmessage = function (message) {
     var event = JSON.parse(message.data);
+    document.dispatchEvent(new CustomEvent("console-event", {detail: event}));
     if (page === "queue") { refresh(); return; }
     var region = document.getElementById("live-region");
     if (region && event.conversation_id === region.dataset.conversationId) refresh();

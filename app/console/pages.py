@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from app.console.alerts import ALERT_BUTTONS
 from app.console.auth import ConsoleUser
 from app.console.html import Html, attrs, duration, join, render, when
 from app.handoff.views import QueueItem
@@ -49,8 +50,9 @@ def topbar(user: ConsoleUser) -> Html:
 <a id="nav-queue" href="/console">Queue</a>
 <a id="nav-search" href="/">Search</a>
 {audit}{insights}{agents}
-<span class="spacer"></span><span id="live-status"></span>
-<span id="whoami" data-role="{role}" data-username="{username}">{name} · {role}</span>
+<span class="spacer"></span><span id="live-status"></span>{alerts}
+<span id="whoami" data-role="{role}" data-username="{username}" data-agent-id="{agent_id}">\
+{name} · {role}</span>
 <form id="logout-form" method="post" action="/console/logout">{csrf}
 <button id="logout" type="submit">Sign out</button></form></header>""",
         audit=when(
@@ -63,8 +65,10 @@ def topbar(user: ConsoleUser) -> Html:
         agents=when(
             user.may("admin"), Html('<a id="nav-agents" href="/console/agents">Agents</a>')
         ),
+        alerts=Html(ALERT_BUTTONS),
         role=user.role,
         username=user.username,
+        agent_id=user.actor.agent_id,
         name=user.actor.display_name,
         csrf=csrf_field(user),
     )
