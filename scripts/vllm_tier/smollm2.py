@@ -175,7 +175,9 @@ def _dequantized(gguf: Path, folder: Path) -> Any:
         )
         tokenizer = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise ModelTierError(f"{gguf}: transformers cannot read it as a GGUF model ({exc})") from exc
+        raise ModelTierError(
+            f"{gguf}: transformers cannot read it as a GGUF model ({exc})"
+        ) from exc
     config = AutoConfig.for_model(**loaded.config.to_dict())
     if hasattr(config, "quantization_config"):
         del config.quantization_config
