@@ -3,8 +3,9 @@
 Measures the server's start (scripts/vllm_tier/serve smollm2 until /health answers), then asks
 demo questions through the answer pipeline with the vLLM generator (retrieval, prompt,
 streaming, marker and support checks, fallback), as the chat does: time to the first shown
-token, time to the whole answer, which generator's answer was kept, and the model's own text
-(shown or withdrawn) with whether it cited a passage. The last line is one JSON object.
+token, time to the whole answer, tokens per second while streaming, which generator's answer
+was kept, and the model's own text (shown or withdrawn) with whether it cited a passage.
+Greedy decoding. The last line is one JSON object.
 
     .venv/bin/python benchmarks/model_tier.py                    # starts the SmolLM2 server
     .venv/bin/python benchmarks/model_tier.py --base-url http://127.0.0.1:8011/v1
@@ -59,7 +60,9 @@ async def ask(pipeline: AnswerPipeline, question: str) -> dict[str, Any]:
         elif isinstance(event, Done):
             answer = event.answer
     total = time.perf_counter() - started
-    model_text = written.split("\n<withdrawn>\n")[0] if answer.generator != "vllm" else written
+    model_text = written.split("\n<withdrawn>\n")[0] if answer.kind == "answer" else ""
+    usage = answer.usage.get("small")
+    streaming_s = usage.seconds - (first or 0) if usage else 0
     return {
         "question": question,
         "first_token_ms": round((first or total) * 1000),
@@ -67,6 +70,11 @@ async def ask(pipeline: AnswerPipeline, question: str) -> dict[str, Any]:
         "kind": answer.kind,
         "kept": answer.generator,
         "notice": answer.notice,
+        "prompt_tokens": usage.prompt_tokens if usage else 0,
+        "completion_tokens": usage.completion_tokens if usage else 0,
+        "tokens_per_s": round(usage.completion_tokens / streaming_s, 1)
+        if usage and streaming_s > 0
+        else None,
         "model_cited": bool(MARKER.search(model_text)),
         "model_text": model_text.strip()[:400],
     }
@@ -138,6 +146,8 @@ def main() -> None:
         questions=len(answers),
         first_token_p50_ms=statistics.median(a["first_token_ms"] for a in generated or answers),
         answer_p50_ms=statistics.median(a["answer_ms"] for a in generated or answers),
+        tokens_per_s_p50=statistics.median(a["tokens_per_s"] or 0 for a in generated or answers),
+        prompt_tokens_p50=statistics.median(a["prompt_tokens"] for a in generated or answers),
         model_cited=sum(a["model_cited"] for a in generated),
         model_kept=sum(a["kept"] == "vllm" for a in generated),
         generated=len(generated),
