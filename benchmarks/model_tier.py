@@ -146,7 +146,9 @@ def main() -> None:
         questions=len(answers),
         first_token_p50_ms=statistics.median(a["first_token_ms"] for a in generated or answers),
         answer_p50_ms=statistics.median(a["answer_ms"] for a in generated or answers),
-        tokens_per_s_p50=statistics.median(a["tokens_per_s"] or 0 for a in generated or answers),
+        tokens_per_s_p50=statistics.median(
+            [a["tokens_per_s"] for a in generated if a["tokens_per_s"]] or [0]
+        ),
         prompt_tokens_p50=statistics.median(a["prompt_tokens"] for a in generated or answers),
         model_cited=sum(a["model_cited"] for a in generated),
         model_kept=sum(a["kept"] == "vllm" for a in generated),
