@@ -143,6 +143,7 @@ def test_server_dying_mid_stream_opens_the_breaker_and_recovers(
 
     # While the breaker is open the pipeline does not even try: extractive, at once.
     with _pipeline(indexed, embedder, generator) as pipeline:
+        pipeline.warm()  # triage's language models load once per process: not the breaker's time
         started = time.perf_counter()
         _events, answer = asyncio.run(collect(pipeline, "How long do I hold the reset button?"))
         assert answer.generator == "extractive" and "unavailable" in (answer.notice or "")
@@ -172,6 +173,7 @@ def test_a_frozen_server_times_out_and_the_answer_falls_back(
     os.killpg(group, signal.SIGSTOP)
     try:
         with _pipeline(indexed, embedder, generator) as pipeline:
+            pipeline.warm()
             started = time.perf_counter()
             _events, answer = asyncio.run(collect(pipeline, "How long do I hold the reset button?"))
             elapsed = time.perf_counter() - started
