@@ -49,7 +49,7 @@ def topbar(user: ConsoleUser) -> Html:
         """<header class="topbar"><span class="brand">supportbot console</span>
 <a id="nav-queue" href="/console">Queue</a>
 <a id="nav-search" href="/">Search</a>
-{audit}{insights}{agents}
+{audit}{insights}{macros}{agents}
 <span class="spacer"></span><span id="live-status"></span>{alerts}
 <span id="whoami" data-role="{role}" data-username="{username}" data-agent-id="{agent_id}">\
 {name} · {role}</span>
@@ -61,6 +61,10 @@ def topbar(user: ConsoleUser) -> Html:
         insights=when(
             user.may("supervisor"),
             Html('<a id="nav-insights" href="/console/insights">Insights</a>'),
+        ),
+        macros=when(
+            user.may("supervisor"),
+            Html('<a id="nav-macros" href="/console/macros">Saved replies</a>'),
         ),
         agents=when(
             user.may("admin"), Html('<a id="nav-agents" href="/console/agents">Agents</a>')

@@ -173,6 +173,14 @@ def customer_identifier(session: Session, conversation: Conversation) -> str | N
     return customer.identifier if customer else None
 
 
+def customer_name(session: Session, conversation: Conversation) -> str | None:
+    """The customer's display name, when they gave one."""
+    if conversation.customer_id is None:
+        return None
+    customer = session.get(Customer, conversation.customer_id)
+    return (customer.display_name or "").strip() or None if customer else None
+
+
 def failures(session: Session, conversation_id: str) -> int:
     """How often the bot failed the customer since a person last handed the conversation
     back (or since it began): answers it abstained on, and thumbs down. Failures before a

@@ -73,6 +73,7 @@ def conversation_view(session: Session, conversation_id: str) -> ConversationVie
             NoteView(author=name, text=note.text, created_at=note.created_at)
             for note, name in repo.notes_of(session, conversation_id)
         ],
+        customer_name=repo.customer_name(session, conversation),
     )
 
 

@@ -92,6 +92,7 @@ class ConversationView:
     escalation: EscalationView | None
     messages: list[MessageView]
     notes: list[NoteView]
+    customer_name: str | None = None  # the name the customer gave, when one is known
 
 
 @dataclass(frozen=True)
