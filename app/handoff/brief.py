@@ -18,6 +18,7 @@ from typing import Any
 from app.ground.render import plain
 from app.ground.text import split_sentences
 from app.handoff.summary import extractive_summary
+from app.handoff.transcript import BriefTurn
 from app.pipeline.triage.sentiment import sentiment_label
 
 _SUGGESTION_CHARS = 160
@@ -31,18 +32,6 @@ def as_written(role: str, stored: str) -> str:
     chat showed them, escaped Markdown (app.ground.render.inert); everyone else's as typed.
     The brief and the console quote the words, not the escapes (`1\\.`, `\\[1\\]`)."""
     return plain(stored) if role == "assistant" else stored
-
-
-@dataclass(frozen=True)
-class BriefTurn:
-    """One message of the transcript as the brief needs it."""
-
-    role: str  # customer | assistant | agent | system
-    text: str
-    triage: dict[str, Any] | None = None  # Triage.to_json() for customer turns
-    topic: str | None = None  # the reserved topic the turn raised (app/pipeline/policy.py)
-    sources: tuple[str, ...] = ()  # the titles the bot cited
-    kind: str | None = None  # the bot's answer kind (answer, abstain, ...)
 
 
 @dataclass(frozen=True)

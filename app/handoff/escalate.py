@@ -18,10 +18,11 @@ from app.db import escalations as repo
 from app.db.models import Conversation, Escalation, utc_now
 from app.db.steps import message_by_id
 from app.handoff import machine
-from app.handoff.brief import BriefTurn, as_written, build_brief
+from app.handoff.brief import as_written, build_brief
 from app.handoff.events import escalation_event, message_event
 from app.handoff.machine import next_state
 from app.handoff.notices import added_text, limited_text, post_system_message, queued_text
+from app.handoff.transcript import BriefTurn
 from app.handoff.views import EscalationOutcome
 from app.handoff.waiting import QueueRules, where_you_stand
 from app.live.bus import Event

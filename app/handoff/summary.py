@@ -18,12 +18,9 @@ fallback.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from app.ground.text import split_sentences
-
-if TYPE_CHECKING:
-    from app.handoff.brief import BriefTurn
+from app.handoff.transcript import BriefTurn
 
 PROBLEM_CHARS = 280
 LATER_CHARS = 160

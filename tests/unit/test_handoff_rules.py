@@ -9,7 +9,6 @@ import pytest
 from app.ground.errors import AppError
 from app.ground.render import inert
 from app.handoff.brief import (
-    BriefTurn,
     as_written,
     build_brief,
     conversation_sentiment,
@@ -17,6 +16,7 @@ from app.handoff.brief import (
 )
 from app.handoff.machine import bot_may_answer, next_state
 from app.handoff.summary import extractive_summary
+from app.handoff.transcript import BriefTurn
 from app.pipeline.policy import policy_topic
 from app.pipeline.triage import triage
 
