@@ -41,7 +41,7 @@ def prepare_chainlit(settings: Settings, secret: str) -> None:
         ui_folder=UI_FOLDER,
     )
     (root / ".chainlit" / "config.toml").write_text(config, encoding="utf-8")
-    write_ui_files(root, chat.assistant_name, CHAT_PATH)
+    write_ui_files(root, chat.assistant_name, CHAT_PATH, settings.brand, settings.data_dir)
     os.environ["CHAINLIT_APP_ROOT"] = str(root)
     os.environ["CHAINLIT_AUTH_SECRET"] = secret
     os.environ.setdefault("CHAINLIT_AUTH_COOKIE_NAME", "sb_chat_token")

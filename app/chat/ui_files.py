@@ -9,21 +9,30 @@ folder under SUPPORTBOT_HOME from Chainlit's installed build:
 - `ui/index.html`: Chainlit's page with every third-party link removed and each inline script
   moved to a file of its own (served by the app, so `script-src 'self'` allows it);
 - `ui/index.js` (the widget bundle, copied) and `ui/assets` (a link to Chainlit's assets);
-- `public/`: our logo and favicon (drawn from the assistant's name), `theme.json`, which
-  points the widget at a font stylesheet of ours instead of Google Fonts, and the widget
-  loader `widget.js` (see its header for the start-up race it removes);
-- `.chainlit/translations/`: Chainlit's texts with the disclaimer line left empty.
+- `public/`: the company's logo (settings' `brand.logo_file`, else the assistant's name
+  drawn) and favicon, `theme.json`, which gives the chat the brand's colour and points the
+  widget at a font stylesheet of ours instead of Google Fonts, and the widget loader
+  `widget.js` (see its header for the start-up race it removes);
+- `.chainlit/translations/`: Chainlit's texts with its "LLMs can make mistakes" line replaced
+  by the company's own disclaimer (settings' `brand.disclaimer`, plain text), or nothing.
 """
 
 from __future__ import annotations
 
+import colorsys
 import html
 import json
+import logging
 import os
 import re
 import shutil
 from importlib.util import find_spec
 from pathlib import Path
+
+from app.ground.config import BrandSettings
+from app.ground.render import inert
+
+log = logging.getLogger(__name__)
 
 UI_FOLDER = "ui"  # the `custom_build` folder named in chainlit_config.toml
 _STATIC = Path(__file__).with_name("static")
@@ -38,6 +47,8 @@ _JS_PLACEHOLDER = "<!-- JS INJECTION PLACEHOLDER -->"
 # Given to the widget as its font stylesheet so that it does not fetch Google Fonts: the chat
 # uses the browser's own fonts. A data: URL works on any site that embeds the widget.
 SYSTEM_FONTS = "data:text/css,"
+LOGO_TYPES = (".svg", ".png", ".webp")
+MAX_LOGO_BYTES = 512 * 1024
 
 
 def chainlit_package() -> Path:
@@ -48,9 +59,16 @@ def chainlit_package() -> Path:
     return Path(spec.origin).parent
 
 
-def write_ui_files(root: Path, assistant_name: str, root_path: str) -> None:
+def write_ui_files(
+    root: Path,
+    assistant_name: str,
+    root_path: str,
+    brand: BrandSettings | None = None,
+    data_dir: Path = Path("."),
+) -> None:
     """Write the page, the widget bundle, branding and translations under `root`; `root_path`
-    is where the chat is mounted."""
+    is where the chat is mounted, `data_dir` where a relative logo file is."""
+    brand = brand or BrandSettings()
     package = chainlit_package()
     ui, public = root / UI_FOLDER, root / "public"
     ui.mkdir(parents=True, exist_ok=True)
@@ -66,10 +84,24 @@ def write_ui_files(root: Path, assistant_name: str, root_path: str) -> None:
     _copy_if_changed(package / "copilot" / "dist" / "index.js", ui / "index.js")
     _link(ui / "assets", package / "frontend" / "dist" / "assets")
     _write(public / "widget.js", (_STATIC / "widget.js").read_text(encoding="utf-8"))
-    _write(public / "theme.json", json.dumps({"custom_fonts": [SYSTEM_FONTS]}))
-    for name, svg in branding(assistant_name).items():
-        _write(public / name, svg)
-    _write_translations(package / "translations", root / ".chainlit" / "translations")
+    _write(public / "theme.json", json.dumps(theme(brand.colour)))
+    drawn = branding(assistant_name, brand.colour)
+    _write(public / "favicon.svg", drawn.pop("favicon.svg"))
+    logo = company_logo(brand.logo_file, data_dir)
+    if logo is not None:
+        logos = {f"logo_{variant}{logo.suffix.lower()}" for variant in ("light", "dark")}
+        for name in logos:
+            _copy_if_changed(logo, public / name)
+    else:
+        logos = set(drawn)
+        for name, svg in drawn.items():
+            _write(public / name, svg)
+    for stale in public.glob("logo_*"):  # Chainlit serves the first logo_light.* it finds
+        if stale.name not in logos:
+            stale.unlink(missing_ok=True)
+    write_translations(
+        package / "translations", root / ".chainlit" / "translations", brand.disclaimer
+    )
 
 
 def self_contained_page(
@@ -97,23 +129,25 @@ def self_contained_page(
     return _INLINE_SCRIPT.sub(externalise, page), scripts
 
 
-def branding(assistant_name: str) -> dict[str, str]:
-    """Our favicon (also the assistant's avatar) and logos: the assistant's initial and name."""
+def branding(assistant_name: str, colour: str = "#2f5d8a") -> dict[str, str]:
+    """Our favicon (also the assistant's avatar) and logos: the assistant's initial on the
+    brand's colour, and its name."""
     initial = html.escape((assistant_name.strip()[:1] or "?").upper())
     name = html.escape(assistant_name)
+    fill = colour if re.fullmatch(r"#[0-9a-fA-F]{6}", colour) else "#2f5d8a"
     icon = (
         '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
-        '<rect width="64" height="64" rx="14" fill="#2f5d8a"/>'
+        f'<rect width="64" height="64" rx="14" fill="{fill}"/>'
         '<text x="32" y="43" font-family="system-ui,sans-serif" font-size="32" '
         f'font-weight="700" fill="#fff" text-anchor="middle">{initial}</text></svg>\n'
     )
 
-    def logo(colour: str) -> str:
+    def logo(ink: str) -> str:
         width = 24 + 11 * len(assistant_name)
         return (
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} 32" '
             f'width="{width}" height="32"><text x="0" y="23" font-family="system-ui,sans-serif" '
-            f'font-size="20" font-weight="600" fill="{colour}">{name}</text></svg>\n'
+            f'font-size="20" font-weight="600" fill="{ink}">{name}</text></svg>\n'
         )
 
     return {
@@ -123,16 +157,46 @@ def branding(assistant_name: str) -> dict[str, str]:
     }
 
 
-def _write_translations(source: Path, target: Path) -> None:
-    """Chainlit's translations, every language, with the disclaimer under the input emptied.
+def theme(colour: str) -> dict[str, object]:
+    """Chainlit's theme file: our fonts, and the brand's colour as its primary colour (the
+    widget's button, links and buttons), in the "H S% L%" form its CSS variables take."""
+    red, green, blue = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
+    primary = f"{hue * 360:.0f} {saturation * 100:.0f}% {lightness * 100:.0f}%"
+    variables = {"--primary": primary, "--ring": primary}
+    return {"custom_fonts": [SYSTEM_FONTS], "variables": {"light": variables, "dark": variables}}
+
+
+def company_logo(logo_file: Path | None, data_dir: Path) -> Path | None:
+    """The configured logo file if it can be served, else None with a warning saying why (the
+    drawn logo is used instead: a wrong logo must not keep the chat from starting)."""
+    if logo_file is None or not str(logo_file):
+        return None
+    path = logo_file if logo_file.is_absolute() else data_dir / logo_file
+    if path.suffix.lower() not in LOGO_TYPES:
+        problem = f"is not one of {', '.join(LOGO_TYPES)}"
+    elif not path.is_file():
+        problem = "does not exist"
+    elif path.stat().st_size > MAX_LOGO_BYTES:
+        problem = f"is larger than {MAX_LOGO_BYTES // 1024} kB"
+    else:
+        return path
+    log.warning("brand.logo_file %s %s: the assistant's name is drawn instead", path, problem)
+    return None
+
+
+def write_translations(source: Path, target: Path, disclaimer: str = "") -> None:
+    """Chainlit's translations, every language, with the line under the input replaced by the
+    company's disclaimer, as plain text (Chainlit renders that line as Markdown).
 
     Chainlit copies its own files into `target` only where none exists, so ours stay."""
     target.mkdir(parents=True, exist_ok=True)
+    line = inert(disclaimer.strip())
     for path in sorted(source.glob("*.json")):
         texts = json.loads(path.read_text(encoding="utf-8"))
         chat = texts.get("chat")
         if isinstance(chat, dict):
-            chat["watermark"] = ""
+            chat["watermark"] = line
         _write(target / path.name, json.dumps(texts, ensure_ascii=False))
 
 

@@ -1,9 +1,10 @@
-"""The agent console at /console: sign-in, the queue, conversations, live updates, audit,
-insights and agent management.
+"""The agent console at /console: sign-in, the queue, conversations (with the copilot's
+draft and saved replies), live updates, audit, insights, saved replies and agent management.
 
 How it is built (like the FastAPI full-stack template):
 - routers/: one module-level `APIRouter` per resource (account, queue, conversations,
-  events, audit, insights, agents); app.doors.web includes them all (routers.ROUTERS).
+  events, audit, insights, agents, copilot, macros); app.doors.web includes them all
+  (routers.ROUTERS).
 - deps.py: typed dependencies (`SettingsDep`, `EngineDep`, `HandoffDep`, `AgentDep`,
   `SupervisorDep`, `CsrfAdminDep`, ...); state.py is the one place that reads `app.state`.
 - auth.py: sessions, roles, CSRF; limiter.py: the login rate limit; account.py: passwords.
@@ -39,6 +40,10 @@ the session's CSRF token, form field `csrf_token` or header `X-CSRF-Token`):
                                                     by reason, unanswered questions grouped
                                                     (?days=7|30|90, default 30; else 400)
     GET  /console/api/insights                      supervisor  the same as JSON
+    GET  /console/fragments/conversations/{id}/draft  any  the copilot's draft (HTML)
+    GET  /console/api/conversations/{id}/draft      any    the same as JSON
+    GET  /console/macros, POST /console/macros      supervisor  saved replies: list / create
+    POST /console/macros/{macro_id}|{macro_id}/delete  supervisor  title, text / delete
     GET  /console/agents, POST /console/agents      admin  list / create
     POST /console/agents/{agent_id}/active|role     admin  active=0|1 / role=...
 
@@ -49,7 +54,7 @@ JSON responses escape <, > and & as \\u003c..., so customer text never appears a
 
 Stable selectors for browser tests:
     login:        form#login-form, #username, #password, #login-submit, #login-error
-    every page:   body[data-page=queue|conversation|audit|insights|agents|login],
+    every page:   body[data-page=queue|conversation|audit|insights|macros|agents|login],
                   #whoami[data-role], #logout (in form#logout-form), #nav-queue, #nav-audit,
                   #nav-insights, #nav-agents,
                   #live-status ("live" once the event stream is open)
@@ -70,7 +75,14 @@ Stable selectors for browser tests:
                   moves: button[name=action][value=claim|release|resolve|return|assign]
                   (ids #action-claim ...), #assign-agent (select, supervisors);
                   reply: form#reply-form, #reply-text, #reply-send (absent until the agent
-                  owns the conversation: #reply-hint instead); note: #note-text, #note-add
+                  owns the conversation: #reply-hint instead); note: #note-text, #note-add;
+                  copilot (with the reply form): #copilot, #draft-request, #draft-status,
+                  #draft > #draft-result[data-found][data-kind] with #draft-for, #draft-text,
+                  ol.citations > li.citation, #draft-insert (or #draft-none); #macro-select,
+                  #macro-texts > .macro-text[data-macro-id] (filled), #macros-none
+    macros:       table#macros tr.macro-row[data-macro-id][data-title] with form.macro-edit
+                  (.macro-title, .macro-body, .macro-save) and .macro-delete; form#macro-create
+                  with #macro-title, #macro-text, #macro-create-submit; #macros-error, #nav-macros
     audit:        table#audit tr.audit-entry[data-action][data-conversation-id]
     insights:     #insights-period > a.period[data-days] (aria-current="page" on the one
                   shown), #insights-json; #deflection-rate[data-rate], #conversation-count,

@@ -25,6 +25,8 @@ from app.console.pages import (
 )
 from app.handoff.views import ConversationView, EscalationView, MessageView
 
+NOTHING = Html("")
+
 
 def compose_key(user: ConsoleUser, view: ConversationView) -> str:
     """What decides which forms the page shows; a live change of it reloads the page."""
@@ -39,9 +41,11 @@ def conversation_page(
     agents: Sequence[tuple[str, str]],
     client_id: str,
     max_reply_chars: int,
+    copilot: Html = NOTHING,
 ) -> Html:
-    """The whole page: the live region (state, brief, transcript, notes, moves) and the
-    reply and note forms, which stay put while the region refreshes."""
+    """The whole page: the live region (state, brief, transcript, notes, moves), and the
+    copilot (app/console/copilot_pages.py), reply and note forms, which stay put while the
+    region refreshes. The copilot shows only with the reply form, which it fills."""
     escalation = view.escalation
     mine = bool(escalation and escalation.assigned_agent_id == user.actor.agent_id)
     href = conversation_url(view.conversation_id)
@@ -63,6 +67,8 @@ value="reply">Send reply</button><span class="muted">Shown in the customer's cha
             '<p id="reply-hint" class="card muted">Claim the conversation to reply to the '
             "customer.</p>"
         )
+    else:
+        reply = Html(copilot + reply)
     note = render(
         """<form id="note-form" class="card" method="post" action="{href}/notes">{csrf}
 <label for="note-text"><b>Internal note</b> <span class="muted">(agents only)</span></label>

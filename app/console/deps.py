@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from app.console import state
 from app.console.auth import ConsoleUser, csrf_agent, csrf_role, current_agent, page_agent
 from app.console.auth import require_role as _require_role
+from app.console.copilot import Drafter
 from app.console.grouping import VectorCache
 from app.console.limiter import LoginLimiter
 from app.ground.config import Settings
@@ -30,6 +31,7 @@ from app.handoff.service import Handoff
 SettingsDep = Annotated[Settings, Depends(state.settings_of)]
 EngineDep = Annotated[Engine, Depends(state.engine_of)]
 HandoffDep = Annotated[Handoff, Depends(state.handoff_of)]
+DrafterDep = Annotated[Drafter | None, Depends(state.drafter_of)]
 EmbedderDep = Annotated[Embedder | None, Depends(state.embedder_of)]
 LimiterDep = Annotated[LoginLimiter, Depends(state.limiter_of)]
 VectorsDep = Annotated[VectorCache, Depends(state.vectors_of)]

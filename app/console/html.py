@@ -17,6 +17,8 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 
+from app.console.alerts import ALERTS_SCRIPT
+
 
 class Html(str):
     """Text that is already HTML (rendered by `render`): inserted as is."""
@@ -103,7 +105,7 @@ def page_response(
         page=page,
         nonce=nonce,
         css=Html(_CSS),
-        script=Html(_SCRIPT),
+        script=Html(_SCRIPT + ALERTS_SCRIPT),
         body=body,
     )
     return HTMLResponse(document, status_code=status_code, headers=security_headers(nonce))
@@ -167,6 +169,8 @@ background:#fff}
 .message[data-role=system]{border-left:4px solid #d0d5dd;color:var(--muted);font-size:.9rem}
 .message-meta{font-size:.8rem;color:var(--muted);display:flex;gap:.8rem;flex-wrap:wrap}
 .message-text,.note-text,.pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:.3rem 0 0}
+#copilot select{max-width:100%}
+#draft-result{margin:.6rem 0}
 .citations{font-size:.85rem;margin:.4rem 0 0;padding-left:1.4rem}
 .notes{list-style:none;padding:0;margin:0}
 .note{border-left:3px solid #e0b84c;background:#fffbea;padding:.4rem .6rem;margin:.4rem 0}
@@ -205,8 +209,9 @@ dl.facts dd{margin:0;overflow-wrap:anywhere}
 .group-example{white-space:pre-wrap;overflow-wrap:anywhere}
 """
 
-# The one script: live updates over server-sent events. Pages and fragments are rendered
-# (and escaped) on the server; the script only swaps them in.
+# The one script: live updates over server-sent events, and the copilot's buttons. Pages and
+# fragments are rendered (and escaped) on the server; the script only swaps them in, and hands
+# each live event on to the alerts (app/console/alerts.py) as a "console-event".
 _SCRIPT = """
 (function () {
   var body = document.body, page = body.dataset.page;
@@ -235,6 +240,7 @@ _SCRIPT = """
         });
     }, 150);
   }
+  if (page === "conversation") copilot();
   var source = new EventSource("/console/events");
   source.onopen = function () { if (status) status.textContent = "live"; };
   source.onerror = function () { if (status) status.textContent = "reconnecting…"; };
@@ -243,9 +249,58 @@ _SCRIPT = """
   });
   source.onmessage = function (message) {
     var event = JSON.parse(message.data);
+    document.dispatchEvent(new CustomEvent("console-event", {detail: event}));
     if (page === "queue") { refresh(); return; }
     var region = document.getElementById("live-region");
     if (region && event.conversation_id === region.dataset.conversationId) refresh();
   };
+
+  // The copilot: fetch the draft on demand; put a draft's or a saved reply's text (element
+  // text, escaped by the server) into the reply box, after whatever the agent wrote there.
+  function insertReply(text) {
+    var box = document.getElementById("reply-text");
+    if (!box || !text) return;
+    var current = box.value.replace(/\\s+$/, "");
+    box.value = current ? current + "\\n\\n" + text : text;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
+  function copilot() {
+    var button = document.getElementById("draft-request");
+    var status = document.getElementById("draft-status");
+    function say(text) { if (status) status.textContent = text; }
+    if (button) button.addEventListener("click", function () {
+      button.disabled = true;
+      say("Drafting…");
+      fetch(button.dataset.src, {credentials: "same-origin", headers: {"Accept": "text/html"}})
+        .then(function (r) {
+          if (r.status === 401) { location.assign("/console/login"); return null; }
+          if (!r.ok) throw new Error("HTTP " + r.status);
+          return r.text();
+        })
+        .then(function (text) {
+          if (text === null) return;
+          document.getElementById("draft").innerHTML = text;
+          say("");
+        })
+        .catch(function () { say("The draft could not be made; try again."); })
+        .finally(function () { button.disabled = false; });
+    });
+    document.addEventListener("click", function (event) {
+      var target = event.target;
+      if (!target.closest || !target.closest("#draft-insert")) return;
+      var draft = document.getElementById("draft-text");
+      if (draft) insertReply(draft.textContent);
+    });
+    var macros = document.getElementById("macro-select");
+    if (macros) macros.addEventListener("change", function () {
+      var chosen = macros.value;
+      macros.value = "";
+      var texts = document.querySelectorAll("#macro-texts .macro-text");
+      for (var i = 0; i < texts.length; i++) {
+        if (chosen && texts[i].dataset.macroId === chosen) insertReply(texts[i].textContent);
+      }
+    });
+  }
 })();
 """

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from app.console.alerts import ALERT_BUTTONS
 from app.console.auth import ConsoleUser
 from app.console.html import Html, attrs, duration, join, render, when
 from app.handoff.views import QueueItem
@@ -48,9 +49,10 @@ def topbar(user: ConsoleUser) -> Html:
         """<header class="topbar"><span class="brand">supportbot console</span>
 <a id="nav-queue" href="/console">Queue</a>
 <a id="nav-search" href="/">Search</a>
-{audit}{insights}{agents}
-<span class="spacer"></span><span id="live-status"></span>
-<span id="whoami" data-role="{role}" data-username="{username}">{name} · {role}</span>
+{audit}{insights}{macros}{agents}
+<span class="spacer"></span><span id="live-status"></span>{alerts}
+<span id="whoami" data-role="{role}" data-username="{username}" data-agent-id="{agent_id}">\
+{name} · {role}</span>
 <form id="logout-form" method="post" action="/console/logout">{csrf}
 <button id="logout" type="submit">Sign out</button></form></header>""",
         audit=when(
@@ -60,11 +62,17 @@ def topbar(user: ConsoleUser) -> Html:
             user.may("supervisor"),
             Html('<a id="nav-insights" href="/console/insights">Insights</a>'),
         ),
+        macros=when(
+            user.may("supervisor"),
+            Html('<a id="nav-macros" href="/console/macros">Saved replies</a>'),
+        ),
         agents=when(
             user.may("admin"), Html('<a id="nav-agents" href="/console/agents">Agents</a>')
         ),
+        alerts=Html(ALERT_BUTTONS),
         role=user.role,
         username=user.username,
+        agent_id=user.actor.agent_id,
         name=user.actor.display_name,
         csrf=csrf_field(user),
     )

@@ -2,8 +2,9 @@
 
 `create_app` (app.doors.web) calls `install` when it builds the app (the settings, and what
 lives as long as the app: the login limiter, the cache of question vectors) and `attach` in
-its lifespan (the database engine, the handoff service, the embedding model). Tests that skip
-the lifespan set the same attributes (`engine`, `handoff`, `embedder`) themselves, so the
+its lifespan (the database engine, the handoff service, the embedding model, the answer pipeline
+the copilot drafts with). Tests that skip
+the lifespan set the same attributes (`engine`, `handoff`, `embedder`, `drafter`) themselves, so the
 names stay plain attributes rather than one object. Everything else asks the getters here:
 they take the request, so FastAPI calls them as dependencies (app.console.deps), and they
 check the type, so a missing service is a clear RuntimeError rather than an AttributeError
@@ -19,6 +20,7 @@ from fastapi import FastAPI, Request
 from sqlalchemy import Engine
 from starlette.datastructures import State
 
+from app.console.copilot import Drafter
 from app.console.grouping import VectorCache
 from app.console.limiter import LoginLimiter
 from app.ground.config import Settings
@@ -60,11 +62,19 @@ def install(app: FastAPI, settings: Settings) -> None:
     state.question_vectors = VectorCache()
 
 
-def attach(app: FastAPI, *, engine: Engine, handoff: Handoff, embedder: Embedder) -> None:
+def attach(
+    app: FastAPI,
+    *,
+    engine: Engine,
+    handoff: Handoff,
+    embedder: Embedder,
+    drafter: Drafter | None = None,
+) -> None:
     """The services the lifespan opens."""
     state = state_of(app)
     state.engine, state.handoff = engine, handoff
     state.embedder = embedder  # the console's insights group questions with it
+    state.drafter = drafter  # the chat's answer pipeline, which drafts the agents' replies
 
 
 def settings_of(request: Request) -> Settings:
@@ -83,6 +93,12 @@ def embedder_of(request: Request) -> Embedder | None:
     """The embedding model, or None where the app runs without one (questions are then
     grouped by wording)."""
     return cast(Embedder | None, getattr(state_of(request), "embedder", None))
+
+
+def drafter_of(request: Request) -> Drafter | None:
+    """The answer pipeline the copilot drafts with, or None where the app runs without one
+    (the copilot then says it cannot draft)."""
+    return cast(Drafter | None, getattr(state_of(request), "drafter", None))
 
 
 def limiter_of(request: Request) -> LoginLimiter:

@@ -172,6 +172,17 @@ def customer_of(session: Session, conversation: Conversation) -> Customer | None
     return session.get(Customer, conversation.customer_id)
 
 
+def customer_name(session: Session, conversation: Conversation) -> str | None:
+    """The customer's name, when known: the one their site's token or the pre-chat form gave,
+    else a display name."""
+    if conversation.customer_id is None:
+        return None
+    customer = session.get(Customer, conversation.customer_id)
+    if customer is None:
+        return None
+    return (customer.contact_name or customer.display_name or "").strip() or None
+
+
 def failures(session: Session, conversation_id: str) -> int:
     """How often the bot failed the customer since a person last handed the conversation
     back (or since it began): answers it abstained on, and thumbs down. Failures before a

@@ -349,6 +349,21 @@ class CsatSurvey(Base):
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class Macro(Base):
+    """A saved reply agents insert into the reply box; supervisors and admins keep the list.
+    `text` may hold placeholders ({customer_name}, {order_number}, {agent_name}) that the
+    console fills when an agent uses it."""
+
+    __tablename__ = "sb_macros"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(120), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("sb_agents.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+
+
 class AuditEntry(Base):
     """Something an agent (or the system) did. No foreign keys: the log outlives what it
     mentions."""

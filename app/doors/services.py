@@ -58,7 +58,7 @@ def lifespan_for(
             assistant_name=settings.chat.assistant_name,
         )
         metrics = Metrics(engine)
-        app_state.attach(app, engine=engine, handoff=handoff, embedder=embedder)
+        app_state.attach(app, engine=engine, handoff=handoff, embedder=embedder, drafter=pipeline)
         app.state.reader, app.state.metrics = reader, metrics
         writes = ChatWrites(engine)  # one write order for Chainlit's layer and the service
         actions = load_action_runner(settings, metrics.observe_action)

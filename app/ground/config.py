@@ -171,6 +171,20 @@ class ChatSettings(BaseModel):
         return self
 
 
+class BrandSettings(BaseModel):
+    """How the chat page and the website widget look: the company's own look, never a third
+    party's (app/chat/ui_files.py). The assistant's name is `chat.assistant_name`."""
+
+    # The main colour: the widget's button, links and buttons in the chat, the drawn icon.
+    colour: str = Field("#2f5d8a", pattern=r"^#[0-9a-fA-F]{6}$")
+    # The company's logo, SVG, PNG or WebP (under data_dir when relative), at most 512 kB;
+    # empty: the assistant's name is drawn as the logo.
+    logo_file: Path | None = None
+    # A line under the chat's input, e.g. "Answers come from our manuals; check before you
+    # act." Shown as plain text (no links or formatting); empty: no line.
+    disclaimer: str = Field("", max_length=300)
+
+
 class HandoffSettings(BaseModel):
     """Escalation to people and the live push between app processes (app/handoff)."""
 
@@ -272,6 +286,7 @@ class Settings(BaseSettings):
     model: ModelSettings = ModelSettings()
     routing: RoutingSettings = RoutingSettings()
     chat: ChatSettings = ChatSettings()
+    brand: BrandSettings = BrandSettings()
     handoff: HandoffSettings = HandoffSettings()
     console: ConsoleSettings = ConsoleSettings()
     web: WebSettings = WebSettings()

@@ -17,9 +17,10 @@ from typing import Any
 
 from app.ground.render import plain
 from app.ground.text import split_sentences
+from app.handoff.summary import extractive_summary
+from app.handoff.transcript import BriefTurn
 from app.pipeline.triage.sentiment import sentiment_label
 
-_ISSUE_CHARS = 280
 _SUGGESTION_CHARS = 160
 _MARKER = re.compile(r"\s*\[\d+\]")
 # A step's number or bullet at the start of a line ("1. ", "2) ", "- "): not a sentence.
@@ -31,18 +32,6 @@ def as_written(role: str, stored: str) -> str:
     chat showed them, escaped Markdown (app.ground.render.inert); everyone else's as typed.
     The brief and the console quote the words, not the escapes (`1\\.`, `\\[1\\]`)."""
     return plain(stored) if role == "assistant" else stored
-
-
-@dataclass(frozen=True)
-class BriefTurn:
-    """One message of the transcript as the brief needs it."""
-
-    role: str  # customer | assistant | agent | system
-    text: str
-    triage: dict[str, Any] | None = None  # Triage.to_json() for customer turns
-    topic: str | None = None  # the reserved topic the turn raised (app/pipeline/policy.py)
-    sources: tuple[str, ...] = ()  # the titles the bot cited
-    kind: str | None = None  # the bot's answer kind (answer, abstain, ...)
 
 
 @dataclass(frozen=True)
@@ -60,7 +49,7 @@ def build_brief(turns: Sequence[BriefTurn], reasons: Sequence[str]) -> Brief:
     """The brief of a conversation escalated for `reasons` (oldest reason first)."""
     customer = [t for t in turns if t.role == "customer"]
     return Brief(
-        summary=_summary(customer),
+        summary=extractive_summary(turns, reasons),
         bot_suggested=_suggested(turns),
         entities=_entities(customer),
         sentiment=conversation_sentiment(customer),
@@ -77,23 +66,6 @@ def latest_intent(customer: Sequence[BriefTurn]) -> str | None:
         if intent:
             return str(intent)
     return None
-
-
-def _summary(customer: Sequence[BriefTurn]) -> str:
-    """The customer's first substantive message and, if different, their latest one."""
-    substantive = [t.text.strip() for t in customer if len(t.text.split()) >= 3]
-    if not substantive:
-        substantive = [t.text.strip() for t in customer if t.text.strip()]
-    if not substantive:
-        return ""
-    first, last = substantive[0], substantive[-1]
-    parts = [f"Customer: {_clip(first, _ISSUE_CHARS)}"]
-    if last != first:
-        parts.append(f"Latest: {_clip(last, _ISSUE_CHARS)}")
-    products = _values(customer, "product") or _values(customer, "model")
-    if products:
-        parts.append(f"Product: {', '.join(products)}")
-    return "\n".join(parts)
 
 
 def _suggested(turns: Sequence[BriefTurn]) -> str:

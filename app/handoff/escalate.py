@@ -18,10 +18,11 @@ from app.db import escalations as repo
 from app.db.models import Conversation, Escalation, utc_now
 from app.db.steps import message_by_id
 from app.handoff import machine
-from app.handoff.brief import BriefTurn, as_written, build_brief
+from app.handoff.brief import as_written, build_brief
 from app.handoff.events import escalation_event, message_event
 from app.handoff.machine import next_state
 from app.handoff.notices import added_text, limited_text, post_system_message, queued_text
+from app.handoff.transcript import BriefTurn
 from app.handoff.views import EscalationOutcome
 from app.handoff.waiting import QueueRules, where_you_stand
 from app.live.bus import Event
@@ -52,7 +53,9 @@ def customer_message_arrived(
     """A customer message stored while people have the conversation: the console hears of
     it at once; while it still waits in the queue, the customer is told it was added and
     where they stand (once a person has it, that person's reply is the acknowledgement)."""
-    events = [message_event(conversation_id, message_id, "customer")]
+    escalation = repo.escalation_of(session, conversation_id)
+    owner = escalation.assigned_agent_id if escalation and escalation.state == "assigned" else None
+    events = [message_event(conversation_id, message_id, "customer", assigned_to=owner)]
     conversation = repo.conversation_by_id(session, conversation_id)
     if conversation is not None and conversation.status == "queued":
         where = where_you_stand(session, conversation_id, now, rules)
@@ -115,7 +118,7 @@ def escalate_conversation(
         escalation.queued_at = now
     refresh_brief(session, escalation, [*escalation.reasons, reason])
     repo.set_handoff_state(session, conversation, state)
-    events = [escalation_event(escalation)]
+    events = [escalation_event(escalation, new=created)]
     if created:
         repo.audit(
             session, action="escalated", conversation_id=conversation_id,

@@ -81,6 +81,7 @@ def conversation_view(session: Session, conversation_id: str) -> ConversationVie
         )
         if customer
         else [],
+        customer_name=repo.customer_name(session, conversation),
     )
 
 

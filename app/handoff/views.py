@@ -100,6 +100,7 @@ class ConversationView:
     notes: list[NoteView]
     profile: Profile | None = None  # who the customer is, when known
     earlier: list[EarlierConversation] = field(default_factory=list)  # theirs, newest first
+    customer_name: str | None = None  # the name the customer gave, when one is known
 
 
 @dataclass(frozen=True)

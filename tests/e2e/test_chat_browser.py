@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import create_engine, text
@@ -27,13 +28,28 @@ Press TEST to start <img src="https://evil.example/p.png" onerror="alert(5)"> an
 """
 
 
+BRAND_COLOUR = "#c0392b"  # rgb(192, 57, 43)
+COMPANY_LOGO = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 32"><text x="0" y="24">'
+    "LARKSPUR-LOGO</text></svg>\n"
+)
+DISCLAIMER = "Answers come from our manuals [read more](javascript:alert(7)), check before you act."
+
+
 @pytest.fixture(scope="module")
 def chat_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     data = write_access_point_corpus(tmp_path_factory.mktemp("browser-data"), starter="Reset an AP")
     (data / "kb").mkdir()
     (data / "kb" / "cable-tester.md").write_text(HOSTILE_PASSAGE, encoding="utf-8")
+    (data / "brand").mkdir()
+    (data / "brand" / "logo.svg").write_text(COMPANY_LOGO, encoding="utf-8")
     home = tmp_path_factory.mktemp("browser-home")
-    with serve(home, data) as base:
+    brand = {
+        "SUPPORTBOT_BRAND__COLOUR": BRAND_COLOUR,
+        "SUPPORTBOT_BRAND__LOGO_FILE": "brand/logo.svg",
+        "SUPPORTBOT_BRAND__DISCLAIMER": DISCLAIMER,
+    }
+    with serve(home, data, **brand) as base:
         yield base, home
 
 
@@ -139,4 +155,25 @@ def test_widget_demo_mounts_the_chat_and_answers(
     expect(sources).to_contain_text("https://support.example.com/manuals/ap-1")
     expect(page.get_by_role("button", name="Close")).to_have_count(0)
     assert errors == []
+    page.close()
+
+
+def test_the_widget_wears_the_companys_brand(chat_url: tuple[str, Path], browser: Browser) -> None:
+    """Colour, logo and disclaimer come from settings; nothing of Chainlit's own branding."""
+    base, _home = chat_url
+    page = browser.new_page()
+    page.goto(f"{base}/widget-demo")
+    button = page.locator("#chainlit-copilot-button")
+    expect(button).to_be_visible(timeout=30_000)
+    colour = button.evaluate("b => getComputedStyle(b).backgroundColor")
+    channels = [int(c) for c in colour[colour.index("(") + 1 : colour.index(")")].split(",")[:3]]
+    assert all(abs(a - b) <= 6 for a, b in zip(channels, (192, 57, 43), strict=True)), colour
+    button.click()
+    expect(page.locator("#chat-input")).to_be_editable(timeout=30_000)
+    # The disclaimer under the input, as plain text: its Markdown link is no link.
+    expect(page.get_by_text("Answers come from our manuals").first).to_be_visible()
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert "LLMs can make mistakes" not in page.content()
+    assert "LARKSPUR-LOGO" in httpx.get(f"{base}/chat/logo?theme=light", timeout=10).text
+    assert "LARKSPUR-LOGO" in httpx.get(f"{base}/chat/logo?theme=dark", timeout=10).text
     page.close()

@@ -9,6 +9,7 @@ tests/integration/test_queue_courtesy.py).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -63,6 +64,58 @@ def test_a_message_left_outside_opening_hours_waits_in_the_queue_with_its_contac
         expect(console.locator("body")).to_have_attribute("data-page", "conversation")
         expect(console.locator("li.entity[data-kind=email]")).to_contain_text(
             "sam.lee@example.net", timeout=WAIT
+        )
+    finally:
+        customer_context.close()
+        agent_context.close()
+
+
+# Test instrumentation, not a fake of ours: headless Chromium shows no system notifications,
+# so the agent's page gets a recording Notification (granted) that writes each title into
+# the page, where `expect` can read it (the console's CSP forbids evaluating scripts).
+RECORDING_NOTIFICATION = """
+window.Notification = class {
+  constructor(title, options) {
+    var said = document.body.getAttribute("data-notified") || "";
+    document.body.setAttribute("data-notified", said + title + "|");
+  }
+  static get permission() { return "granted"; }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+"""
+
+
+def test_an_agent_with_alerts_on_is_notified_of_queue_entries_and_their_customers(
+    served: str, browser: Browser
+) -> None:
+    customer_context, agent_context = browser.new_context(), browser.new_context()
+    agent_context.add_init_script(RECORDING_NOTIFICATION)
+    try:
+        console = _console_login(agent_context, served)
+        toggle = console.locator("#alerts-toggle")
+        expect(toggle).to_have_text("Alerts off")
+        toggle.click()
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+        expect(console.locator("#alerts-sound")).to_have_text("Sound on")
+        console.reload()  # the choice is kept for this agent
+        expect(console.locator("#alerts-toggle")).to_have_text("Alerts on")
+        expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
+
+        chat = _open_widget(customer_context, served)
+        _say(chat, "I want to speak to a human about my AP-2, please.")
+        expect(console.locator("body")).to_have_attribute(
+            "data-notified", re.compile(r"New conversation in the queue\|"), timeout=WAIT
+        )
+
+        row = console.locator("tr.queue-item").filter(has_text="speak to a human")
+        row.locator("a.open-conversation").click()
+        expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
+        with console.expect_navigation(timeout=WAIT):
+            console.locator("#action-claim").click()
+        expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
+        _say(chat, "It still blinks amber after the reset.")
+        expect(console.locator("body")).to_have_attribute(
+            "data-notified", re.compile(r"Your customer wrote\|"), timeout=WAIT
         )
     finally:
         customer_context.close()

@@ -18,6 +18,7 @@ from app.handoff.service import Handoff
 from app.live.bus import LocalBus
 from app.pipeline.triage import triage
 from tests.integration.test_handoff import (
+    Recorder,
     agent,
     conversation,
     customer_sees,
@@ -148,3 +149,33 @@ def _add_customer_message(engine: Engine, conversation_id: str, text: str) -> st
             author="customer", text=text,
         )  # fmt: skip
     return message_id
+
+
+def test_events_say_when_a_conversation_is_new_and_whose_customer_wrote(
+    database: tuple[str, Engine],
+) -> None:
+    """What the console's alerts go by: a new queue entry is marked new (a refreshed one is
+    not), and a customer's message names the agent who has the conversation."""
+    _, engine = database
+    handoff = handoff_at(engine, Clock(MONDAY_10))
+    recorder = Recorder()
+    handoff.bus = recorder  # type: ignore[assignment]
+    cid = conversation(engine, "Please put me through to a person about my SW-8.")
+    ana = agent(engine, "Ana")
+
+    async def scenario() -> None:
+        await handoff.escalate(cid, "asked_for_human")
+        await handoff.escalate(cid, "complaint")  # a further reason: the same entry
+        await handoff.customer_message_arrived(cid, "waiting")
+        await handoff.claim(ana, cid)
+        await handoff.customer_message_arrived(cid, "to-ana")
+
+    asyncio.run(scenario())
+    queued = [e["new"] for e in recorder.events if e["kind"] == "escalation" and "new" in e]
+    assert queued[:2] == [True, False]
+    customer = {
+        e["message_id"]: e.get("assigned_to")
+        for e in recorder.events
+        if e["kind"] == "message" and e["role"] == "customer"
+    }
+    assert customer == {"waiting": None, "to-ana": ana.agent_id}

@@ -9,13 +9,14 @@ import pytest
 from app.ground.errors import AppError
 from app.ground.render import inert
 from app.handoff.brief import (
-    BriefTurn,
     as_written,
     build_brief,
     conversation_sentiment,
     effective_priority,
 )
 from app.handoff.machine import bot_may_answer, next_state
+from app.handoff.summary import extractive_summary
+from app.handoff.transcript import BriefTurn
 from app.pipeline.policy import policy_topic
 from app.pipeline.triage import triage
 
@@ -73,8 +74,13 @@ def test_brief_gathers_what_the_agent_needs() -> None:
     ]
     brief = build_brief(turns, ["complaint", "complaint", "repeated_failure"])
     assert brief.reasons == ["complaint", "repeated_failure"]
-    assert brief.summary.startswith("Customer: My LR-200 drops the wifi every evening.")
-    assert "Latest: Still dropping." in brief.summary
+    assert brief.summary.splitlines() == [
+        "Problem: My LR-200 drops the wifi every evening.",
+        "Product: LR-200",
+        "Tried: the bot answered 1 time(s) from LR-200 Manual; KB: Wi-Fi; the bot found no "
+        'answer in the documentation; then the customer wrote "Still dropping."',
+        "Wants: has a complaint; the bot could not answer twice",
+    ]
     assert "Move it away from the microwave. (sources: LR-200 Manual; KB: Wi-Fi)" in (
         brief.bot_suggested
     )
@@ -119,3 +125,17 @@ def test_a_furious_turn_is_not_summarised_as_a_calm_customer() -> None:
     calmer = conversation_sentiment(_scored(-0.81, 0.3, 0.5, 0.6))
     assert calmer["label"] == "positive" and calmer["trend"] == "improving"
     assert conversation_sentiment(_scored(0.5, 0.2, -0.4, -0.6))["trend"] == "worsening"
+
+
+def test_the_summary_states_the_problem_not_the_greeting_and_what_they_want() -> None:
+    refund = BriefTurn(
+        "customer", "I want my money back for this AP-2, it never worked.",
+        {**triage("I want my money back").to_json(), "company_intent": "returns_and_refunds"},
+        topic="refund",
+    )  # fmt: skip
+    turns = [_turn("hi"), _turn("Hello there!"), refund]
+    summary = extractive_summary(turns, ["policy_topic"]).splitlines()
+    assert summary[0] == "Problem: I want my money back for this AP-2, it never worked."
+    assert summary[-1] == "Wants: raised a refund; latest message reads as returns and refunds"
+    assert not any(line.startswith("Tried:") for line in summary)  # the bot never answered
+    assert extractive_summary([BriefTurn("assistant", "Hi!", kind="answer")], []) == ""

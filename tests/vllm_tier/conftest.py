@@ -1,7 +1,13 @@
-"""The real model-server tier: one vLLM server (CPU, tiny model + LoRA adapter) per session.
+"""The real model-server tier: vLLM servers on the CPU, each started once per session.
+
+- `vllm_server`: the tiny random-weight model (+ LoRA adapter), for tests of plumbing and
+  speed (streaming, the breaker, a server killed mid-stream, adapters): its text is noise.
+- `real_model_server`: SmolLM2-135M-Instruct (+ an untrained LoRA adapter), for tests of what
+  answers say (citations, fallback on an uncited answer, routing, eval).
+A session that uses only one starts only that one.
 
 Every test under tests/vllm_tier is marked `vllm_tier` (deselect with -m "not vllm_tier").
-The first run builds .vllm-venv and the model (scripts/vllm_tier/setup, a few minutes).
+The first run builds .vllm-venv and the models (scripts/vllm_tier/setup, a few minutes).
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.vllm_tier.server import VllmServer
+from tests.vllm_tier.server import REAL_MODEL, VllmServer
 
 TIER_DIR = Path(__file__).resolve().parent
 
@@ -44,9 +50,23 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def real_model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VllmServer]:
+    """A started, ready VllmServer serving SmolLM2-135M-Instruct as "smollm2" (its untrained
+    adapter as "support"), shared by the session; stopped at the end."""
+    server = VllmServer(tmp_path_factory.mktemp("vllm-real-server"), model=REAL_MODEL)
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture(autouse=True)
 def _vllm_server_alive(request: pytest.FixtureRequest) -> None:
-    if "vllm_server" in request.fixturenames:
-        server: VllmServer = request.getfixturevalue("vllm_server")
-        if not server.running:
-            server.restart()
+    for name in ("vllm_server", "real_model_server"):
+        if name in request.fixturenames:
+            server: VllmServer = request.getfixturevalue(name)
+            if not server.running:
+                server.restart()

@@ -1,13 +1,16 @@
 """A real vLLM OpenAI-compatible server for tests (the "real model-server tier").
 
-`VllmServer` runs scripts/vllm_tier/serve (the CPU build of vLLM in .vllm-venv, serving the tiny
-random-weight model as "tiny" and its LoRA adapter as "support") on a free local port, in its own
-process group, logging to a file. Building .vllm-venv and the model is scripts/vllm_tier/setup's
-job; it runs here only when something is missing.
+`VllmServer` runs scripts/vllm_tier/serve (the CPU build of vLLM in .vllm-venv) on a free local
+port, in its own process group, logging to a file. It serves one of the tier's two models:
+- "tiny" (default): the random-weight 2-layer Llama, for tests of plumbing and speed; its
+  text is noise;
+- "smollm2": SmolLM2-135M-Instruct, the real instruct model, for tests of what answers say.
+Either way its LoRA adapter is served as "support". Building .vllm-venv and the models is
+scripts/vllm_tier/setup's job; it runs here only when something is missing.
 
 Typical use (tests/vllm_tier/conftest.py provides a session-scoped, started one):
 
-    server = VllmServer(log_dir)
+    server = VllmServer(log_dir)          # or VllmServer(log_dir, model="smollm2")
     server.start()
     server.wait_ready()
     ... httpx/OpenAI client against server.base_url ...
@@ -33,13 +36,17 @@ SETUP = REPO / "scripts" / "vllm_tier" / "setup"
 SERVE = REPO / "scripts" / "vllm_tier" / "serve"
 VENV_PYTHON = REPO / ".vllm-venv" / "bin" / "python"
 TIER = REPO / "var" / "vllm-tier"
-REQUIRED_FILES = (
-    VENV_PYTHON,
-    TIER / "model" / "config.json",
-    TIER / "adapter" / "adapter_config.json",
-)
+REQUIRED_FILES = {
+    "tiny": (VENV_PYTHON, TIER / "model" / "config.json", TIER / "adapter" / "adapter_config.json"),
+    "smollm2": (
+        VENV_PYTHON,
+        TIER / "smollm2" / "manifest.json",
+        TIER / "smollm2" / "lora" / "adapter_config.json",
+    ),
+}
 
 BASE_MODEL = "tiny"
+REAL_MODEL = "smollm2"
 ADAPTER_MODEL = "support"
 
 
@@ -47,14 +54,15 @@ class VllmServerError(RuntimeError):
     """The server could not be set up, died, or did not become ready."""
 
 
-def ensure_setup() -> None:
+def ensure_setup(model: str = BASE_MODEL) -> None:
     """Run scripts/vllm_tier/setup if the venv or the model is missing (minutes the first time)."""
-    if all(path.exists() for path in REQUIRED_FILES):
+    required = REQUIRED_FILES[model]
+    if all(path.exists() for path in required):
         return
     result = subprocess.run(
         ["bash", str(SETUP)], cwd=REPO, capture_output=True, text=True, check=False
     )
-    if result.returncode != 0 or not all(path.exists() for path in REQUIRED_FILES):
+    if result.returncode != 0 or not all(path.exists() for path in required):
         output = (result.stdout + result.stderr)[-4000:]
         raise VllmServerError(f"scripts/vllm_tier/setup failed ({result.returncode}):\n{output}")
 
@@ -94,7 +102,10 @@ def _is_resource_tracker(pid: int) -> bool:
 class VllmServer:
     """One vLLM server process group on 127.0.0.1; see the module docstring."""
 
-    def __init__(self, log_dir: Path, port: int | None = None) -> None:
+    def __init__(self, log_dir: Path, port: int | None = None, model: str = BASE_MODEL) -> None:
+        if model not in REQUIRED_FILES:
+            raise ValueError(f"unknown tier model {model!r} (known: {', '.join(REQUIRED_FILES)})")
+        self.served = model
         self.log_dir = log_dir
         self.port = port if port is not None else free_port()
         self.log_path = log_dir / "vllm-server.log"
@@ -115,8 +126,8 @@ class VllmServer:
 
     @property
     def model(self) -> str:
-        """The base model's served name."""
-        return BASE_MODEL
+        """The base model's served name ("tiny" or "smollm2")."""
+        return self.served
 
     @property
     def adapter(self) -> str:
@@ -138,7 +149,7 @@ class VllmServer:
         if self.running:
             raise VllmServerError(f"already running (pid {self.pid})")
         self._reap()
-        ensure_setup()
+        ensure_setup(self.served)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.starts += 1
         env = dict(os.environ, PORT=str(self.port))
@@ -146,7 +157,7 @@ class VllmServer:
             log.write(f"\n===== start {self.starts} on port {self.port} =====\n".encode())
             log.flush()
             self._process = subprocess.Popen(
-                ["bash", str(SERVE)],
+                ["bash", str(SERVE), self.served],
                 cwd=REPO,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -3,8 +3,12 @@ dataset from the demo tickets -> a few LoRA training steps -> eval against the b
 promote (runtime LoRA loading, no restart) -> the app answers through the new adapter, with
 requests running across the switch; and a worse adapter refused.
 
-The tiny model's text is noise, so the app's answers are pinned to a cited sentence with
-structured output (`choice`): what is under test is which model answers, not its wording.
+Plumbing, on the tiny random-weight model (its LoRA steps take milliseconds, so the whole
+loop fits CI's time): what is under test is that every command runs end to end, that the
+adapter is loaded at runtime and answers after the promotion, and the verdict's rules, not
+what the tuned model says. Its text is noise, so the app's answers are pinned to a cited
+sentence with structured output (`choice`). The loop on the real model
+(var/vllm-tier/smollm2) is issue 13's fine-tuning work, not tested here yet.
 """
 
 from __future__ import annotations

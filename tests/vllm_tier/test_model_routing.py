@@ -1,12 +1,13 @@
-"""Model routing against the real vLLM server: the small model answers when its opening is
-confident, hands over to the larger endpoint when it is not, and neither endpoint being down
-makes a turn fail; the served app records every decision and counts each route's tokens.
+"""Model routing on the real model: the small model answers when its opening is confident,
+hands over to the larger endpoint when it is not, and neither endpoint being down makes a turn
+fail; the served app records every decision and counts each route's tokens.
 
-One server plays both endpoints: "tiny" is the small model and its LoRA adapter "support"
-stands in for the larger one (a second server would not fit beside the tests on two cores).
-Which model answered is read from the server's own stream (the `model` of its chunks).
-The tiny model's text is noise, so answers are pinned to one cited sentence with structured
-output (`choice`); its token probabilities stay its own, which is what routing judges.
+One server plays both endpoints: SmolLM2-135M-Instruct ("smollm2") is the small model and its
+untrained LoRA adapter "support" stands in for the larger one (a second server would not fit
+beside the tests on two cores). Which model answered is read from the server's own stream
+(the `model` of its chunks). Answers are pinned to one cited sentence with structured output
+(`choice`) so that the test can tell them apart; the token probabilities routing judges are
+still the real model's, given the real prompt.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from app.pipeline.generators.base import GenerationReport, GenerationRequest
 from app.pipeline.generators.routing import RoutingGenerator
 from app.pipeline.generators.vllm import VllmGenerator
 from tests.integration.chat_server import ChatClient, serve, write_access_point_corpus
-from tests.vllm_tier.server import ADAPTER_MODEL, BASE_MODEL, VllmServer
+from tests.vllm_tier.server import ADAPTER_MODEL, REAL_MODEL, VllmServer
 from tests.vllm_tier.suites import write_reset_suite
 
 CITED = "Hold the reset button for ten seconds [1]."
@@ -49,7 +50,7 @@ def _router(
 ) -> RoutingGenerator:
     common: dict[str, object] = {"max_tokens": 64, "retries": 0, **PATIENT}
     small_body = {"structured_outputs": {"choice": [small_says]}}
-    small = ModelSettings(base_url=small_url, name=BASE_MODEL, extra_body=small_body, **common)
+    small = ModelSettings(base_url=small_url, name=REAL_MODEL, extra_body=small_body, **common)
     large = RoutingSettings(base_url=large_url, name=ADAPTER_MODEL, extra_body=PINNED, **common)
     return RoutingGenerator(
         VllmGenerator(small),
@@ -80,9 +81,9 @@ def _answer(router: RoutingGenerator) -> tuple[str, GenerationReport]:
     return asyncio.run(scenario())
 
 
-def test_a_confident_small_model_answers_alone(vllm_server: VllmServer) -> None:
-    text, report = _answer(_router(vllm_server.base_url, NOWHERE, min_confidence=0.0))
-    assert text == CITED and report.model == BASE_MODEL
+def test_a_confident_small_model_answers_alone(real_model_server: VllmServer) -> None:
+    text, report = _answer(_router(real_model_server.base_url, NOWHERE, min_confidence=0.0))
+    assert text == CITED and report.model == REAL_MODEL
     assert report.routing is not None
     assert (report.routing.route, report.routing.reason) == ("small", "confident")
     assert report.routing.confidence is not None and 0 < report.routing.confidence <= 1
@@ -91,9 +92,11 @@ def test_a_confident_small_model_answers_alone(vllm_server: VllmServer) -> None:
 
 
 def test_an_unsure_small_model_hands_the_question_to_the_larger_one(
-    vllm_server: VllmServer,
+    real_model_server: VllmServer,
 ) -> None:
-    text, report = _answer(_router(vllm_server.base_url, vllm_server.base_url, min_confidence=1.0))
+    text, report = _answer(
+        _router(real_model_server.base_url, real_model_server.base_url, min_confidence=1.0)
+    )
     assert text == CITED and report.model == ADAPTER_MODEL  # written by the larger model
     assert report.routing is not None
     assert (report.routing.route, report.routing.reason) == ("large", "low_confidence")
@@ -105,14 +108,14 @@ def test_an_unsure_small_model_hands_the_question_to_the_larger_one(
 
 
 def test_a_small_model_that_says_it_does_not_know_hands_over_however_sure_it_is(
-    vllm_server: VllmServer,
+    real_model_server: VllmServer,
 ) -> None:
     router = _router(
-        vllm_server.base_url,
-        vllm_server.base_url,
+        real_model_server.base_url,
+        real_model_server.base_url,
         min_confidence=0.0,
         small_says="I don't know which button that is [1].",
-        probe_tokens=24,  # the tiny model's 4,096-token vocabulary spells words in pieces
+        probe_tokens=24,
     )
     text, report = _answer(router)
     assert text == CITED and report.model == ADAPTER_MODEL
@@ -121,18 +124,18 @@ def test_a_small_model_that_says_it_does_not_know_hands_over_however_sure_it_is(
 
 
 def test_a_larger_endpoint_that_is_down_leaves_the_answer_to_the_small_model(
-    vllm_server: VllmServer,
+    real_model_server: VllmServer,
 ) -> None:
-    text, report = _answer(_router(vllm_server.base_url, NOWHERE, min_confidence=1.0))
-    assert text == CITED and report.model == BASE_MODEL
+    text, report = _answer(_router(real_model_server.base_url, NOWHERE, min_confidence=1.0))
+    assert text == CITED and report.model == REAL_MODEL
     assert report.routing is not None
     assert (report.routing.route, report.routing.reason) == ("small", "large_unavailable")
 
 
 def test_a_small_model_that_is_down_is_covered_by_the_larger_one(
-    vllm_server: VllmServer,
+    real_model_server: VllmServer,
 ) -> None:
-    text, report = _answer(_router(NOWHERE, vllm_server.base_url, min_confidence=0.5))
+    text, report = _answer(_router(NOWHERE, real_model_server.base_url, min_confidence=0.5))
     assert text == CITED and report.model == ADAPTER_MODEL
     assert report.routing is not None
     assert (report.routing.route, report.routing.reason) == ("large", "small_unavailable")
@@ -140,22 +143,21 @@ def test_a_small_model_that_is_down_is_covered_by_the_larger_one(
 
 
 def test_the_served_app_records_each_decision_and_counts_tokens_by_route(
-    vllm_server: VllmServer, tmp_path: Path
+    real_model_server: VllmServer, tmp_path: Path
 ) -> None:
     data = write_access_point_corpus(tmp_path / "data", starter="Reset")
     home = tmp_path / "home"
     environment = {
-        "SUPPORTBOT_MODEL__BASE_URL": vllm_server.base_url,
-        "SUPPORTBOT_MODEL__NAME": BASE_MODEL,
+        "SUPPORTBOT_MODEL__BASE_URL": real_model_server.base_url,
+        "SUPPORTBOT_MODEL__NAME": REAL_MODEL,
         "SUPPORTBOT_MODEL__MAX_TOKENS": "64",
         "SUPPORTBOT_MODEL__CLASSIFY_INTENT": "false",
         "SUPPORTBOT_MODEL__EXTRA_BODY": json.dumps(PINNED),
-        "SUPPORTBOT_ROUTING__BASE_URL": vllm_server.base_url,
+        "SUPPORTBOT_ROUTING__BASE_URL": real_model_server.base_url,
         "SUPPORTBOT_ROUTING__NAME": ADAPTER_MODEL,
         "SUPPORTBOT_ROUTING__MAX_TOKENS": "64",
         "SUPPORTBOT_ROUTING__EXTRA_BODY": json.dumps(PINNED),
         "SUPPORTBOT_ROUTING__MIN_CONFIDENCE": "1.0",  # every answer goes to the larger model
-        "SUPPORTBOT_ANSWER__PASSAGES": "1",  # the tiny model reads 1,024 tokens
         **_patient_environment(),
     }
     with serve(home, data, **environment) as base:
@@ -192,28 +194,27 @@ def test_the_served_app_records_each_decision_and_counts_tokens_by_route(
         assert [(r.message_id, r.route, r.reason) for r in records] == [
             (reply["id"], "large", "low_confidence")
         ]
-        assert records[0].small_model == BASE_MODEL and records[0].large_model == ADAPTER_MODEL
+        assert records[0].small_model == REAL_MODEL and records[0].large_model == ADAPTER_MODEL
         assert records[0].usage["large"]["completion_tokens"] > 0
     engine.dispose()
 
 
 def test_eval_reports_the_share_the_larger_model_wrote(
-    vllm_server: VllmServer,
+    real_model_server: VllmServer,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     suite = write_reset_suite(tmp_path / "suite")
     for name, value in {
-        "MODEL__BASE_URL": vllm_server.base_url,
-        "MODEL__NAME": BASE_MODEL,
+        "MODEL__BASE_URL": real_model_server.base_url,
+        "MODEL__NAME": REAL_MODEL,
         "MODEL__CLASSIFY_INTENT": "false",
         "MODEL__EXTRA_BODY": json.dumps(PINNED),
-        "ROUTING__BASE_URL": vllm_server.base_url,
+        "ROUTING__BASE_URL": real_model_server.base_url,
         "ROUTING__NAME": ADAPTER_MODEL,
         "ROUTING__EXTRA_BODY": json.dumps(PINNED),
         "ROUTING__MIN_CONFIDENCE": "1.0",
-        "ANSWER__PASSAGES": "1",
     }.items():
         monkeypatch.setenv(f"SUPPORTBOT_{name}", value)
     for name, value in _patient_environment().items():

@@ -1,7 +1,8 @@
 """Smoke tests of the real vLLM server itself: the protocol features the app relies on.
 
-The model has random weights, so its text is noise: these tests assert the protocol (model
-list, SSE stream framing, constrained output, the LoRA adapter being applied), never wording.
+Plumbing, on the tiny random-weight model (it starts in seconds): its text is noise, so these
+tests assert the protocol (model list, SSE stream framing, constrained output, the LoRA
+adapter being applied), never wording. The real model's answers: test_real_model_answers.py.
 """
 
 from __future__ import annotations

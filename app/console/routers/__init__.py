@@ -7,6 +7,8 @@
     audit          GET /audit
     insights       GET /insights, /api/insights
     agents         GET/POST /agents, POST /agents/{agent_id}/active|role
+    copilot        GET /fragments/conversations/{id}/draft, /api/conversations/{id}/draft
+    macros         GET/POST /macros, POST /macros/{macro_id}, /macros/{macro_id}/delete
 
 `ROUTERS` lists them; app.doors.web includes them (the one place routers are included).
 """
@@ -15,7 +17,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.console.routers import account, agents, audit, conversations, events, insights, queue
+from app.console.routers import (
+    account,
+    agents,
+    audit,
+    conversations,
+    copilot,
+    events,
+    insights,
+    macros,
+    queue,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     account.router,
@@ -25,4 +37,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     insights.router,
     agents.router,
+    copilot.router,
+    macros.router,
 )

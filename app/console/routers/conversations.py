@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.console import auth
 from app.console.auth import ConsoleUser
 from app.console.conversation_pages import conversation_page, conversation_region
+from app.console.copilot_pages import copilot_panel
 from app.console.deps import (
     AgentDep,
     CsrfAgentDep,
@@ -32,7 +33,9 @@ from app.console.deps import (
 )
 from app.console.html import fragment_response, page_response, security_headers
 from app.console.pages import conversation_url
+from app.console.placeholders import values_for
 from app.console.responses import json_response, refusal
+from app.console.routers.macros import load_macros
 from app.db import agents as db_agents
 from app.ground.errors import AppError
 from app.handoff.service import Handoff
@@ -81,12 +84,16 @@ async def conversation(
     if isinstance(view, Response):
         return view
     agents = await assignable_agents(engine, user)
+    macros = await asyncio.to_thread(load_macros, engine)
     body = conversation_page(
         user,
         view,
         agents=agents,
         client_id=str(uuid.uuid4()),
         max_reply_chars=settings.console.max_reply_chars,
+        copilot=copilot_panel(
+            view.conversation_id, macros, values_for(view, user.actor.display_name)
+        ),
     )
     return page_response(body, title="Conversation", page="conversation")
 
