@@ -19,6 +19,7 @@ from starlette.datastructures import Headers
 from app.chat import runtime
 from app.chat.data_layer import SupportDataLayer, parse_time
 from app.chat.identity import COOKIE_NAME, identifier, verify
+from app.chat.prechat_session import open_form
 from app.chat.render import (
     CHOOSE_ACTION,
     COMMENT_ACTION,
@@ -84,6 +85,7 @@ async def starters(_user: cl.User | None = None, _language: str | None = None) -
 @cl.on_chat_start
 async def start_chat() -> None:
     cl.user_session.set(HISTORY_KEY, [])
+    await open_form()  # the pre-chat form, when it is on and the customer unknown
 
 
 @cl.on_chat_resume

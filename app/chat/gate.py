@@ -15,6 +15,9 @@ refuses, with a notice in the chat and nothing stored or answered:
 - more messages than `chat.rate_per_customer` per customer, or `chat.rate_per_ip` per client
   address, in `chat.rate_window_s` (app/chat/limits.py).
 
+An answer to the pre-chat form (app/chat/prechat.py) is taken there instead, and never
+becomes a message of the conversation.
+
 Chainlit's handlers for features supportbot turns off in its Chainlit config do not all
 check that config: `edit_message` rewrites a message and deletes every one after it, and
 `chat_settings_change` keeps whatever keys a client sends in the session, which is saved
@@ -32,11 +35,12 @@ from typing import Any
 from chainlit.context import init_ws_context
 from chainlit.session import WebsocketSession
 
-from app.chat import runtime
+from app.chat import prechat_session, runtime
 from app.chat.limits import Budget, MessageRates
 from app.db.models import utc_now
 from app.db.steps import iso, message_origin
 from app.ground.config import ChatSettings
+from app.ground.render import inert
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,10 @@ class SocketGate:
             return  # else: the same message again, already taken
         if not self._rates.admit(session.user.identifier, _client_address(session)):
             await _tell(session, TOO_MANY)
+            return
+        form_reply = await prechat_session.answer(session, text)
+        if form_reply is not None:  # an answer to the pre-chat form, not a chat message
+            await _tell(session, inert(form_reply))
             return
         step = {
             "id": message_id,

@@ -56,6 +56,11 @@ def mount_chat(app: FastAPI, settings: Settings, secret: str) -> None:
     from app.chat.guards import install_guards  # imports Chainlit: only once it is prepared
 
     install_guards(app, settings.chat, CHAT_PATH)
+    from chainlit.server import app as chainlit_app
+
+    from app.chat.site_login import install_site_login  # imports Chainlit, as above
+
+    install_site_login(chainlit_app)
     app.add_middleware(SocketOriginGuard, allowed=tuple(settings.chat.allow_origins))
 
 

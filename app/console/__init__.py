@@ -61,13 +61,17 @@ Stable selectors for browser tests:
     queue:        #queue-filters with #filter-state, #filter-reason, #filter-priority,
                   #filter-mine, #filter-apply; table#queue > tbody#queue-rows >
                   tr.queue-item[data-conversation-id][data-state][data-priority][data-reason]
-                  with a.open-conversation; #queue-empty; #queue-count
+                  with a.open-conversation and .queue-customer (.customer-name and
+                  .customer-email when known, else .customer-id); #queue-empty; #queue-count
     conversation: #live-region[data-conversation-id], #state[data-state] (badge),
                   #priority[data-priority], #transcript > .message[data-role][data-message-id]
                   > .message-text (+ .message-sentiment[data-label] on customer turns,
                   ol.citations > li.citation[data-marker]), #notes > li.note > .note-text,
                   #brief with #summary, #bot-suggested, #entities > li.entity[data-kind],
-                  #sentiment, #assigned-to, #reasons;
+                  #sentiment, #assigned-to, #reasons, #customer (.customer-name,
+                  .customer-email, #customer-source, or .customer-id), #site-customer-id,
+                  ul#earlier-conversations > li.earlier-conversation[data-conversation-id]
+                  with a.open-conversation (#earlier-none when there are none);
                   moves: button[name=action][value=claim|release|resolve|return|assign]
                   (ids #action-claim ...), #assign-agent (select, supervisors);
                   reply: form#reply-form, #reply-text, #reply-send (absent until the agent

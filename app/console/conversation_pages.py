@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from app.console.auth import ConsoleUser
+from app.console.customer_pages import customer_facts, earlier_html
 from app.console.html import Html, attrs, join, render, timestamp
 from app.console.pages import (
     QUEUE_STATES,
@@ -253,9 +254,8 @@ def brief_html(view: ConversationView) -> Html:
     """What the agent reads first: summary, the bot's suggestion, entities, mood, owner."""
     escalation: EscalationView | None = view.escalation
     facts = render(
-        '<dl class="facts"><dt>Customer</dt><dd id="customer">{customer}</dd>'
-        '<dt>Product</dt><dd id="product">{product}</dd>{more}</dl>',
-        customer=view.customer or "(anonymous)",
+        '<dl class="facts">{customer}<dt>Product</dt><dd id="product">{product}</dd>{more}</dl>',
+        customer=customer_facts(view),
         product=view.product or "",
         more=render(
             '<dt>Reasons</dt><dd id="reasons">{reasons}</dd>'
@@ -274,7 +274,11 @@ def brief_html(view: ConversationView) -> Html:
         else Html(""),
     )
     if escalation is None:
-        return render('<div class="card" id="brief">{facts}</div>', facts=facts)
+        return render(
+            '<div class="card" id="brief">{facts}{earlier}</div>',
+            facts=facts,
+            earlier=earlier_html(view),
+        )
     entities = join(
         render(
             '<li class="entity" data-kind="{kind}"><span class="muted">{kind}:</span> {text}</li>',
@@ -287,8 +291,9 @@ def brief_html(view: ConversationView) -> Html:
         """<div class="card" id="brief">{facts}
 <h2>Summary</h2><div id="summary" class="pre">{summary}</div>
 <h2>The bot suggested</h2><div id="bot-suggested" class="pre">{suggested}</div>
-<h2>Entities</h2><ul id="entities">{entities}</ul></div>""",
+<h2>Entities</h2><ul id="entities">{entities}</ul>{earlier}</div>""",
         facts=facts,
+        earlier=earlier_html(view),
         summary=escalation.summary or "(none)",
         suggested=escalation.bot_suggested or "(nothing)",
         entities=entities or Html('<li class="muted">none found</li>'),

@@ -91,6 +91,20 @@ def priority_badge(priority: int, element_id: str | None = None) -> Html:
     )
 
 
+def customer_label(name: str | None, email: str | None, identifier: str | None) -> Html:
+    """Who the customer is, as agents read it: their name and e-mail address when known,
+    else the chat's identifier for them."""
+    if not (name or email):
+        return render('<span class="customer-id">{who}</span>', who=identifier or "(anonymous)")
+    return render(
+        '<span class="customer-name">{name}</span>{email}',
+        name=name or "",
+        email=when(
+            email, render(' <span class="customer-email">&lt;{email}&gt;</span>', email=email)
+        ),
+    )
+
+
 def state_badge(state: str, element_id: str | None = None) -> Html:
     return render(
         '<span class="badge"{id} data-state="{state}">{state}</span>',
@@ -212,7 +226,7 @@ def _queue_row(item: QueueItem) -> Html:
 <td>{priority}</td><td>{state}</td>
 <td class="queue-reason">{reason}<div class="muted queue-intent">{intent}</div></td>
 <td><a class="open-conversation" href="{href}"><span class="queue-summary pre">{summary}</span></a>
-<div class="muted">{customer}</div></td>
+<div class="muted queue-customer">{customer}</div></td>
 <td>{product}</td><td class="queue-waiting">{waiting}</td><td>{sentiment}</td>
 <td class="queue-assignee">{assignee}</td></tr>""",
         data=attrs(
@@ -229,7 +243,7 @@ def _queue_row(item: QueueItem) -> Html:
         intent=item.intent or "",
         href=conversation_url(item.conversation_id),
         summary=summary,
-        customer=item.customer or "",
+        customer=customer_label(item.customer_name, item.customer_email, item.customer),
         product=item.product or "",
         waiting=duration(item.waiting_s),
         sentiment=sentiment_text(item.sentiment),

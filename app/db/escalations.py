@@ -125,11 +125,11 @@ def queue(
     intent: str | None = None,
     assigned_agent_id: str | None = None,
     limit: int = 200,
-) -> list[tuple[Escalation, Conversation, str | None, str | None]]:
-    """Escalations in `states` with their conversation, customer identifier and assignee's
-    name, oldest first (the caller orders by effective priority, which depends on the clock)."""
+) -> list[tuple[Escalation, Conversation, Customer | None, str | None]]:
+    """Escalations in `states` with their conversation, customer and assignee's name, oldest
+    first (the caller orders by effective priority, which depends on the clock)."""
     query = (
-        select(Escalation, Conversation, Customer.identifier, Agent.display_name)
+        select(Escalation, Conversation, Customer, Agent.display_name)
         .join(Conversation, Conversation.id == Escalation.conversation_id)
         .outerjoin(Customer, Customer.id == Conversation.customer_id)
         .outerjoin(Agent, Agent.id == Escalation.assigned_agent_id)
@@ -142,7 +142,7 @@ def queue(
     if assigned_agent_id:
         query = query.where(Escalation.assigned_agent_id == assigned_agent_id)
     query = query.order_by(Escalation.queued_at, Escalation.id).limit(limit)
-    return [(e, c, ident, name) for e, c, ident, name in session.execute(query)]
+    return [(e, c, customer, name) for e, c, customer, name in session.execute(query)]
 
 
 def waiting_escalations(session: Session) -> list[tuple[str, int, datetime]]:
@@ -166,19 +166,21 @@ def waits_claimed_since(session: Session, since: datetime) -> list[float]:
     ]
 
 
-def customer_identifier(session: Session, conversation: Conversation) -> str | None:
+def customer_of(session: Session, conversation: Conversation) -> Customer | None:
     if conversation.customer_id is None:
         return None
-    customer = session.get(Customer, conversation.customer_id)
-    return customer.identifier if customer else None
+    return session.get(Customer, conversation.customer_id)
 
 
 def customer_name(session: Session, conversation: Conversation) -> str | None:
-    """The customer's display name, when they gave one."""
+    """The customer's name, when known: the one their site's token or the pre-chat form gave,
+    else a display name."""
     if conversation.customer_id is None:
         return None
     customer = session.get(Customer, conversation.customer_id)
-    return (customer.display_name or "").strip() or None if customer else None
+    if customer is None:
+        return None
+    return (customer.contact_name or customer.display_name or "").strip() or None
 
 
 def failures(session: Session, conversation_id: str) -> int:

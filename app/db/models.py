@@ -118,6 +118,13 @@ class Customer(Base):
     display_name: Mapped[str | None] = mapped_column(String(255))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JsonDocument, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
+    # Who the customer is, when known (app/ground/contact.py checked both): from the
+    # embedding site's signed token ("site", with the site's own id for them) or typed into
+    # the pre-chat form ("form": not verified). Personal data: never logged.
+    contact_name: Mapped[str | None] = mapped_column(String(80))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    site_customer_id: Mapped[str | None] = mapped_column(String(128))
+    profile_source: Mapped[str | None] = mapped_column(String(10))
 
 
 class Conversation(Base):

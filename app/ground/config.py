@@ -151,6 +151,16 @@ class ChatSettings(BaseModel):
     rate_window_s: int = Field(60, ge=1)
     rate_per_customer: int = Field(12, ge=1)
     rate_per_ip: int = Field(60, ge=1)
+    # Shared with a site embedding the widget: its backend signs a customer token (the
+    # customer's own id on the site, name and e-mail) with it; docs/OPERATIONS.md shows how.
+    # Empty: such tokens are refused (logged) and every customer chats anonymously.
+    site_token_secret: SecretStr = SecretStr("")
+    # A customer token whose expiry lies further ahead than this is refused: a leaked token
+    # is only good for a short while.
+    site_token_max_age_s: int = Field(3600, ge=60, le=7 * 86400)
+    # Ask a customer the chat knows nothing about for their name and e-mail address before
+    # their first message (kept on the customer, shown to agents).
+    prechat_form: bool = False
 
     @model_validator(mode="after")
     def _socket_limit_above_message_limit(self) -> ChatSettings:

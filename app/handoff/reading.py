@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.db import escalations as repo
-from app.db.models import Conversation, Escalation, Message
+from app.db.customer_profiles import earlier_conversations, profile_of
+from app.db.models import Conversation, Customer, Escalation, Message
 from app.ground.errors import AppError
 from app.handoff.brief import as_written, effective_priority
 from app.handoff.views import (
@@ -58,10 +59,11 @@ def conversation_view(session: Session, conversation_id: str) -> ConversationVie
     if conversation is None:
         raise AppError("not_found", f"no conversation with id {conversation_id!r}")
     escalation = repo.escalation_of(session, conversation_id)
+    customer = repo.customer_of(session, conversation)
     return ConversationView(
         conversation_id=conversation.id,
         state=conversation.status,
-        customer=repo.customer_identifier(session, conversation),
+        customer=customer.identifier if customer else None,
         product=conversation.product
         or (first_product(escalation.entities) if escalation else None),
         escalation=_escalation_view(session, escalation) if escalation else None,
@@ -73,6 +75,12 @@ def conversation_view(session: Session, conversation_id: str) -> ConversationVie
             NoteView(author=name, text=note.text, created_at=note.created_at)
             for note, name in repo.notes_of(session, conversation_id)
         ],
+        profile=profile_of(customer) if customer else None,
+        earlier=earlier_conversations(
+            session=session, customer_id=customer.id, besides=conversation.id
+        )
+        if customer
+        else [],
         customer_name=repo.customer_name(session, conversation),
     )
 
@@ -93,7 +101,7 @@ def first_product(entities: Sequence[dict[str, str]]) -> str | None:
 def _queue_item(
     escalation: Escalation,
     conversation: Conversation,
-    customer: str | None,
+    customer: Customer | None,
     assignee: str | None,
     now: datetime,
     aging_minutes: int,
@@ -111,7 +119,9 @@ def _queue_item(
         base_priority=escalation.priority,
         summary=escalation.summary,
         product=conversation.product or first_product(escalation.entities),
-        customer=customer,
+        customer=customer.identifier if customer else None,
+        customer_name=customer.contact_name if customer else None,
+        customer_email=customer.contact_email if customer else None,
         assigned_agent_id=escalation.assigned_agent_id,
         assigned_to=assignee,
         queued_at=waiting,

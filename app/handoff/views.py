@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from app.db.customer_profiles import EarlierConversation, Profile
+
 Role = Literal["agent", "supervisor", "admin"]
 ROLES: tuple[Role, ...] = ("agent", "supervisor", "admin")
 
@@ -41,6 +43,10 @@ class QueueItem:
     waiting_s: float
     sentiment: dict[str, Any]
     intent: str | None = None  # the company's intent (intents.toml) of the latest turn
+    # Who the customer is, when known (app/db/customer_profiles.py): shown instead of
+    # `customer`, the chat's identifier.
+    customer_name: str | None = None
+    customer_email: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "queued_at": self.queued_at.isoformat()}
@@ -92,6 +98,8 @@ class ConversationView:
     escalation: EscalationView | None
     messages: list[MessageView]
     notes: list[NoteView]
+    profile: Profile | None = None  # who the customer is, when known
+    earlier: list[EarlierConversation] = field(default_factory=list)  # theirs, newest first
     customer_name: str | None = None  # the name the customer gave, when one is known
 
 

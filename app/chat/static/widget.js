@@ -1,4 +1,5 @@
-// The support chat widget loader: `mountSupportWidget({chainlitServer, accessToken})`.
+// The support chat widget loader: `mountSupportWidget({chainlitServer, customerToken})`
+// (or `accessToken`: a chat token minted with the chat's own secret).
 //
 // Chainlit's widget asks the server who the customer is (GET /user) in the same instant as it
 // signs in with the access token (POST /auth/jwt). The first answer is therefore "nobody"; the
@@ -34,10 +35,33 @@
     });
   }
 
+  // A site's signed customer token (customerToken, made by its backend) is exchanged for the
+  // chat's access token; a token the chat does not accept gets an anonymous one.
+  function accessTokenFor(server, config) {
+    if (!config.customerToken) {
+      return Promise.resolve(config.accessToken);
+    }
+    return fetch(server + "/auth/customer", {
+      method: "POST",
+      credentials: "include",
+      headers: { Authorization: "Bearer " + config.customerToken },
+    }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("the chat sign-in was refused (" + response.status + ")");
+      }
+      return response.json();
+    }).then(function (body) { return body.accessToken; });
+  }
+
   window.mountSupportWidget = function (config) {
     var server = String(config.chainlitServer).replace(/\/+$/, "");
-    return Promise.all([loadBundle(server), signIn(server, config.accessToken)]).then(
-      function () { window.mountChainlitWidget(config); }
-    );
+    var signedIn = accessTokenFor(server, config).then(function (accessToken) {
+      return signIn(server, accessToken).then(function () { return accessToken; });
+    });
+    return Promise.all([loadBundle(server), signedIn]).then(function (results) {
+      var options = Object.assign({}, config, { accessToken: results[1] });
+      delete options.customerToken;
+      window.mountChainlitWidget(options);
+    });
   };
 })();
