@@ -12,6 +12,7 @@ from app.ground.config import Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
 from app.ground.products import ProductCatalog
+from app.index.product_catalog import StoredCatalog
 from app.index.protocols import IndexReader
 from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline
@@ -20,12 +21,20 @@ from app.pipeline.retrieval import HybridRetriever
 from app.pipeline.triage import Triager
 
 
-def load_catalog(root: Path) -> ProductCatalog:
-    """The product names customers may use: `products.toml` of the ingested folder."""
+def load_override(root: Path) -> ProductCatalog:
+    """`products.toml` of the data folder (optional): names, aliases and families that win
+    over what ingest inferred."""
     try:
         return ProductCatalog.load(root)
     except ValueError as exc:
         raise AppError("config", str(exc)) from exc
+
+
+def load_catalog(settings: Settings, root: Path | None = None) -> ProductCatalog:
+    """The product names customers may use: the catalog ingest inferred and stored beside
+    the index, with `products.toml` of `root` (default: the data folder) merged on top."""
+    override = load_override(root if root is not None else settings.data_dir)
+    return StoredCatalog.load(settings.index_dir).extend(override)
 
 
 def make_generator(settings: Settings) -> Generator | None:
@@ -78,6 +87,6 @@ def open_pipeline(settings: Settings, embedder: Embedder) -> Iterator[AnswerPipe
     """The pipeline over the live index, closed on exit."""
     reader = open_reader(settings)
     try:
-        yield build_pipeline(settings, reader, embedder, catalog=load_catalog(settings.data_dir))
+        yield build_pipeline(settings, reader, embedder, catalog=load_catalog(settings))
     finally:
         reader.close()

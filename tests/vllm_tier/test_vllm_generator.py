@@ -82,7 +82,7 @@ def _pipeline(
     reader = open_reader(settings)
     try:
         yield build_pipeline(
-            settings, reader, embedder, catalog=load_catalog(corpus), generator=generator
+            settings, reader, embedder, catalog=load_catalog(settings, corpus), generator=generator
         )
     finally:
         reader.close()
