@@ -354,20 +354,17 @@ def _products_for(
     document: ParsedDocument, evidence: list[Evidence], file: SourceFile, catalog: ProductCatalog
 ) -> tuple[str, ...]:
     """The document's products, main one first: its explicit product field, else a folder
-    named after a product, else its strongest evidence (title, first line, heading, file
-    name); then every product its title and file name name."""
+    named after a product, else its strongest evidence (folder, title, first line, heading,
+    file name); then every catalog product its title and file name name."""
     main = catalog.add(document.product) if document.product else None
     if main is None:
         folders = Path(file.source).parts[:-1]
         main = next((p for f in reversed(folders) if (p := catalog.canonical(f))), None)
     if main is None and evidence:
         main = catalog.canonical(evidence[0].product)
+    # Every model code of the title and file name is in the catalog by now: matching them
+    # against it keeps "longest name wins" ("LA-6 Pro" does not also name the LA-6).
     named = catalog.detect_all(document.title, Path(file.source).stem)
-    named += [
-        p
-        for ev in evidence
-        if ev.kind in ("title", "file name") and (p := catalog.canonical(ev.product))
-    ]
     ordered = [main] if main else []
     return tuple(dict.fromkeys(ordered + named))
 

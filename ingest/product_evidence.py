@@ -4,8 +4,9 @@ Strongest first: a field that names the product outright (front matter `product:
 `<meta name="product">`, a ticket's or KB record's product field), then the folder it sits in,
 its title (for a PDF, the metadata title), its first line when that reads as a title, its
 first heading (a PDF's first outline entry), and its file name. Model codes are found by
-app/ground/model_codes.py; nothing here knows any product. Tickets name products only through
-their field: their subjects are customers' words, not a catalog.
+app/ground/model_codes.py; nothing here knows any product. Only manuals are read for model
+codes: tickets and KB articles name products through their field, and their titles are
+matched against the catalog the manuals make.
 """
 
 from __future__ import annotations
@@ -55,7 +56,10 @@ def document_evidence(document: ParsedDocument, source: str) -> list[Evidence]:
     if document.product and document.product.strip():
         kind = field_kind(document, source)
         found.append(Evidence(document.product.strip(), kind, document.product.strip()))
-    if document.doc_type == DocType.TICKET:
+    if document.doc_type != DocType.MANUAL:
+        # A ticket's subject is the customer's words, and a KB article is about a problem
+        # ("Firmware update fails with E-17"), not a product: their titles name products
+        # only where the catalog knows them (ingest/pipeline.py matches them against it).
         return found
     body = _body(document)
     path = PurePosixPath(source)

@@ -3,14 +3,14 @@ evidence, and near-duplicate families. No products.toml anywhere here."""
 
 from __future__ import annotations
 
-from app.ground.model_codes import codes_in_name, codes_in_title, spellings
+from app.ground.model_codes import FoundCode, codes_in_name, codes_in_title, spellings
 from app.ground.near_duplicates import families, signature
 from app.ground.products import ProductCatalog
 from ingest.document import Block, DocType, ParsedDocument
 from ingest.product_evidence import document_evidence
 
 
-def _codes(found: list) -> list[str]:  # type: ignore[type-arg]
+def _codes(found: list[FoundCode]) -> list[str]:
     return [f.code for f in found]
 
 
@@ -54,11 +54,9 @@ def test_codes_in_file_and_folder_names() -> None:
         assert codes_in_name(name) == [], name
 
 
-def _manual(title: str, body: str, **fields: str) -> ParsedDocument:
-    blocks = [Block(text, (title,) if title else ()) for text in body.split("\n\n")]
-    return ParsedDocument(
-        title=title or "Untitled", doc_type=DocType.MANUAL, blocks=blocks, **fields
-    )  # type: ignore[arg-type]
+def _manual(title: str, body: str, product: str | None = None) -> ParsedDocument:
+    blocks = [Block(text, (title,)) for text in body.split("\n\n")]
+    return ParsedDocument(title, DocType.MANUAL, blocks, product=product)
 
 
 def test_title_evidence_and_the_strongest_first() -> None:
@@ -130,3 +128,10 @@ def test_sibling_manuals_form_one_family_and_unrelated_text_does_not_join() -> N
         (["m1", "m2", "m3"], 1.0)
     ]
     assert signature("too short to compare") is None
+
+
+def test_kb_articles_and_tickets_make_no_products_from_their_titles() -> None:
+    article = ParsedDocument(
+        "Firmware update fails with E-17", DocType.KB, [Block("Retry the update.")]
+    )
+    assert document_evidence(article, "kb/articles.json") == []
