@@ -146,7 +146,7 @@ def main() -> None:
                 settings,
                 reader,
                 embedder,
-                catalog=load_catalog(Path(args.data)),
+                catalog=load_catalog(settings, Path(args.data)),
                 generator=generator,
             )
             result = asyncio.run(measure(pipeline, model, args.rounds))

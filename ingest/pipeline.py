@@ -8,6 +8,13 @@ deleted. A source that fails keeps whatever the index already had for it.
 
 A rebuild (`rebuild=True`) runs the same steps into an empty index that replaces the live
 one only if every source was read: there is no old version to keep for one that fails.
+
+Products are inferred as sources are read (ingest/product_evidence.py): all sources to
+(re)index are loaded first, their evidence registered in the product catalog (stored ids
+first, so an id never changes spelling under passages already indexed; then explicit fields,
+titles, file names), and only then are passages built and filed under their products. The
+catalog with its evidence is saved beside the index after the index commits
+(app/index/product_catalog.py); a source counts as unchanged only when the catalog has it too.
 """
 
 from __future__ import annotations
@@ -22,14 +29,23 @@ import numpy as np
 from app.ground.config import Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
+from app.ground.near_duplicates import signature
 from app.ground.products import ProductCatalog
 from app.index.models import PASSAGE_FORMAT, Passage, SourceState, passage_id
+from app.index.product_catalog import (
+    DocumentEntry,
+    EvidenceEntry,
+    SourceEntry,
+    StoredCatalog,
+    tickets_by_product,
+)
 from app.index.protocols import IndexWriter
 from app.index.sparse import get_bm25
 from app.index.store import open_writer
 from ingest.chunking import chunk_document, passage_context
-from ingest.document import LoadContext, ParsedDocument, SourceError
+from ingest.document import DocType, LoadContext, ParsedDocument, SourceError
 from ingest.loaders import loader_for
+from ingest.product_evidence import Evidence, document_evidence
 from ingest.report import IngestReport, SourceOutcome
 from ingest.screening import screen_documents, screening_fingerprint
 from ingest.sources import Discovery, SourceFile, content_hash, default_doc_type, discover
@@ -45,6 +61,17 @@ class _Planned:
     passages: list[Passage]
     previous: SourceState | None
     warnings: list[str]
+
+
+@dataclass
+class _Loaded:
+    """A source read and screened, waiting for the catalog before its passages are built."""
+
+    file: SourceFile
+    previous: SourceState | None
+    source_hash: str
+    documents: list[ParsedDocument]
+    evidence: list[list[Evidence]]  # per document, strongest first
 
 
 def embedding_text(passage: Passage) -> str:
@@ -79,11 +106,28 @@ def run_ingest(
         report = IngestReport(roots=sorted({s.root for s in discovery.scopes}))
         report.ignored = discovery.ignored
         catalogs = _load_catalogs(discovery)
-        planned: list[_Planned] = []
+        stored = StoredCatalog() if rebuild else StoredCatalog.load(settings.index_dir)
+        for catalog in catalogs.values():
+            stored.extend(catalog)  # ids already filed under keep their spelling
+        loaded: list[_Loaded] = []
         for file in discovery.files:
-            outcome, plan = _plan_source(
-                file, states.get((file.root, file.source)), settings, catalogs[file.root]
+            known = stored.sources.get((file.root, file.source))
+            outcome, load = _load_source(
+                file,
+                states.get((file.root, file.source)),
+                settings,
+                catalogs[file.root],
+                catalogued=known.source_hash if known else None,
             )
+            if load is not None:
+                loaded.append(load)
+            elif outcome is not None:
+                report.outcomes.append(outcome)
+        _register_evidence(loaded, catalogs)
+        planned: list[_Planned] = []
+        for load in loaded:
+            outcome, plan, entry = _plan_source(load, settings, catalogs[load.file.root])
+            stored.sources[(load.file.root, load.file.source)] = entry
             if plan is not None:
                 planned.append(plan)
             elif outcome is not None:
@@ -99,6 +143,7 @@ def run_ingest(
             progress=progress,
         )
         _delete_missing(writer, discovery, states, report)
+        _forget_missing(stored, discovery)
         report.passages_total = writer.count()
         if rebuild and report.passages_total == 0:
             raise AppError("usage", "the rebuild found no passages; the live index is unchanged")
@@ -106,6 +151,7 @@ def run_ingest(
     except BaseException:
         writer.abort()
         raise
+    stored.save(settings.index_dir)
     report.outcomes.sort(key=lambda o: o.source)
     report.duration_s = time.perf_counter() - started
     return report
@@ -134,10 +180,15 @@ def _load_catalogs(discovery: Discovery) -> dict[str, ProductCatalog]:
     return catalogs
 
 
-def _plan_source(
-    file: SourceFile, state: SourceState | None, settings: Settings, catalog: ProductCatalog
-) -> tuple[SourceOutcome | None, _Planned | None]:
-    """Decide what to do with one file: skip it, fail it, or build its passages."""
+def _load_source(
+    file: SourceFile,
+    state: SourceState | None,
+    settings: Settings,
+    catalog: ProductCatalog,
+    *,
+    catalogued: str | None,
+) -> tuple[SourceOutcome | None, _Loaded | None]:
+    """Skip the file (unchanged, or failed), or read it for indexing."""
     limit_mb = (
         settings.ingest.max_pdf_file_mb
         if file.suffix == ".pdf"
@@ -159,7 +210,9 @@ def _plan_source(
         source_hash = content_hash(
             raw + f"\x00{PASSAGE_FORMAT}\x00{catalog.fingerprint}\x00{screening}".encode()
         )
-        if state is not None and state.is_complete(source_hash):
+        # Unchanged only when the product catalog holds this version too (an index made
+        # before the catalog existed is read once more to fill it; vectors are reused).
+        if state is not None and state.is_complete(source_hash) and catalogued == source_hash:
             return SourceOutcome(file.source, "unchanged", len(state.all_ids)), None
         documents = load_documents(file, raw)
     except SourceError as exc:
@@ -175,13 +228,73 @@ def _plan_source(
             file.source, "failed", reason=f"unexpected {type(exc).__name__}: {exc}"
         ), None
     screen_documents(documents, settings.ingest.own_domains)
-    passages = _build_passages(file, documents, source_hash, settings, catalog)
+    evidence = [document_evidence(d, file.source) for d in documents]
+    return None, _Loaded(file, state, source_hash, documents, evidence)
+
+
+def _register_evidence(loaded: list[_Loaded], catalogs: dict[str, ProductCatalog]) -> None:
+    """Add the products this run's sources name to their root's catalog: explicit fields
+    first, then the other kinds of evidence by strength across all sources, so that a title's
+    "LR-200" names the product rather than a file name's "lr200"."""
+    found = [
+        (load.file.root, i, ev)
+        for load in loaded
+        for evidence in load.evidence
+        for i, ev in enumerate(evidence)
+    ]
+    found.sort(key=lambda item: (not item[2].explicit, item[1]))
+    for root, _, ev in found:
+        catalogs[root].register(ev.product)
+
+
+def _plan_source(
+    load: _Loaded, settings: Settings, catalog: ProductCatalog
+) -> tuple[SourceOutcome | None, _Planned | None, SourceEntry]:
+    """Build a loaded source's passages, and its entry in the product catalog."""
+    file, documents = load.file, load.documents
+    filed = [
+        _products_for(d, ev, file, catalog) for d, ev in zip(documents, load.evidence, strict=True)
+    ]
+    passages = _build_passages(file, documents, filed, load.source_hash, settings)
+    entry = _catalog_entry(load, filed, catalog)
     warnings = [w for d in documents for w in d.warnings]
-    if not passages and state is None:
+    if not passages and load.previous is None:
         # A page that is only a title (a docs index whose body comes from includes) loaded
         # fine but has nothing to index: the index stays as it was, with a warning.
-        return SourceOutcome(file.source, "unchanged", 0, warnings=warnings), None
-    return None, _Planned(file, passages, state, warnings)
+        return SourceOutcome(file.source, "unchanged", 0, warnings=warnings), None, entry
+    return None, _Planned(file, passages, load.previous, warnings), entry
+
+
+def _catalog_entry(
+    load: _Loaded, filed: list[tuple[str, ...]], catalog: ProductCatalog
+) -> SourceEntry:
+    """What the product catalog keeps of a source: per document its products, the evidence
+    for them and, for manuals and articles, a near-duplicate signature."""
+    documents: list[DocumentEntry] = []
+    tickets: list[tuple[list[str], list[EvidenceEntry]]] = []
+    for document, evidence, products in zip(load.documents, load.evidence, filed, strict=True):
+        entries = [
+            EvidenceEntry(
+                catalog.canonical(ev.product) or ev.product, ev.product, ev.kind, ev.text, ev.phrase
+            )
+            for ev in evidence
+        ]
+        if document.doc_type == DocType.TICKET:
+            tickets.append((list(products), entries))
+            continue
+        documents.append(
+            DocumentEntry(
+                title=document.title,
+                doc_type=str(document.doc_type),
+                products=list(products),
+                evidence=entries,
+                record_id=document.record_id,
+                signature=signature("\n".join(b.text for b in document.blocks)),
+            )
+        )
+    return SourceEntry(
+        load.file.root, load.file.source, load.source_hash, documents + tickets_by_product(tickets)
+    )
 
 
 def load_documents(file: SourceFile, raw: bytes) -> list[ParsedDocument]:
@@ -194,13 +307,12 @@ def load_documents(file: SourceFile, raw: bytes) -> list[ParsedDocument]:
 def _build_passages(
     file: SourceFile,
     documents: list[ParsedDocument],
+    filed: list[tuple[str, ...]],
     source_hash: str,
     settings: Settings,
-    catalog: ProductCatalog,
 ) -> list[Passage]:
     chunks = []
-    for document in documents:
-        products = _products_for(document, file, catalog)
+    for document, products in zip(documents, filed, strict=True):
         for chunk in chunk_document(
             document,
             target_tokens=settings.ingest.target_tokens,
@@ -239,20 +351,34 @@ def _build_passages(
 
 
 def _products_for(
-    document: ParsedDocument, file: SourceFile, catalog: ProductCatalog
+    document: ParsedDocument, evidence: list[Evidence], file: SourceFile, catalog: ProductCatalog
 ) -> tuple[str, ...]:
-    """The document's products, main one first: its explicit product field, else the
-    nearest folder named after a product; then every product its title names."""
+    """The document's products, main one first: its explicit product field, else a folder
+    named after a product, else its strongest evidence (folder, title, first line, heading,
+    file name); then every catalog product its title and file name name."""
     main = catalog.add(document.product) if document.product else None
     if main is None:
         folders = Path(file.source).parts[:-1]
         main = next((p for f in reversed(folders) if (p := catalog.canonical(f))), None)
+    if main is None and evidence:
+        main = catalog.canonical(evidence[0].product)
+    # Every model code of the title and file name is in the catalog by now: matching them
+    # against it keeps "longest name wins" ("LA-6 Pro" does not also name the LA-6).
     named = catalog.detect_all(document.title, Path(file.source).stem)
-    if main is None and named:
-        # Of several names in a title, the longest is the main one ("LA-6 Pro" over "LA-6").
-        main = catalog.detect(document.title, Path(file.source).stem)
     ordered = [main] if main else []
     return tuple(dict.fromkeys(ordered + named))
+
+
+def _forget_missing(stored: StoredCatalog, discovery: Discovery) -> None:
+    """Drop the catalog entries of sources gone from disk (as _delete_missing does)."""
+    present = {(f.root, f.source) for f in discovery.files}
+    for scope in discovery.scopes:
+        for root, source in list(stored.sources):
+            if root != scope.root or (root, source) in present:
+                continue
+            if scope.only is not None and source not in scope.only:
+                continue
+            del stored.sources[(root, source)]
 
 
 def _write(

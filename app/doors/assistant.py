@@ -14,6 +14,7 @@ from app.ground.config import Settings
 from app.ground.embedding import Embedder
 from app.ground.errors import AppError
 from app.ground.products import ProductCatalog
+from app.index.product_catalog import StoredCatalog
 from app.index.protocols import IndexReader
 from app.index.store import open_reader
 from app.pipeline.answering import AnswerPipeline
@@ -22,8 +23,9 @@ from app.pipeline.retrieval import HybridRetriever
 from app.pipeline.triage import Triager
 
 
-def load_catalog(root: Path) -> ProductCatalog:
-    """The product names customers may use: `products.toml` of the ingested folder."""
+def load_override(root: Path) -> ProductCatalog:
+    """`products.toml` of the data folder (optional): names, aliases and families that win
+    over what ingest inferred."""
     try:
         return ProductCatalog.load(root)
     except ValueError as exc:
@@ -38,6 +40,13 @@ def load_action_runner(settings: Settings, observe: Observe | None = None) -> Ac
     except ActionsFileError as exc:
         raise AppError("config", str(exc)) from exc
     return ActionRunner(book, settings.actions, observe) if book.actions else None
+
+
+def load_catalog(settings: Settings, root: Path | None = None) -> ProductCatalog:
+    """The product names customers may use: the catalog ingest inferred and stored beside
+    the index, with `products.toml` of `root` (default: the data folder) merged on top."""
+    override = load_override(root if root is not None else settings.data_dir)
+    return StoredCatalog.load(settings.index_dir).extend(override)
 
 
 def make_generator(settings: Settings) -> Generator | None:
@@ -90,6 +99,6 @@ def open_pipeline(settings: Settings, embedder: Embedder) -> Iterator[AnswerPipe
     """The pipeline over the live index, closed on exit."""
     reader = open_reader(settings)
     try:
-        yield build_pipeline(settings, reader, embedder, catalog=load_catalog(settings.data_dir))
+        yield build_pipeline(settings, reader, embedder, catalog=load_catalog(settings))
     finally:
         reader.close()

@@ -160,7 +160,7 @@ def evaluate_suite(
         reader = open_reader(eval_settings)
         try:
             retriever = HybridRetriever(reader, embedder, eval_settings.retrieval)
-            catalog = load_catalog(corpus)
+            catalog = load_catalog(eval_settings)
             ranks, metrics = _score(questions, retriever, catalog, eval_settings.answer)
             kinds = None
             if answers:

@@ -44,9 +44,7 @@ def lifespan_for(
         app.state.retriever = HybridRetriever(reader, embedder, settings.retrieval)
         upgrade(settings.resolved_database_url)
         engine = make_engine(settings.resolved_database_url)
-        pipeline = build_pipeline(
-            settings, reader, embedder, catalog=load_catalog(settings.data_dir)
-        )
+        pipeline = build_pipeline(settings, reader, embedder, catalog=load_catalog(settings))
         await asyncio.to_thread(pipeline.warm)
         bus = make_bus(settings.handoff.bus, settings.resolved_database_url, LiveEventLog(engine))
         await bus.start()

@@ -1,9 +1,9 @@
-"""Which product a document is about.
+"""Product names and the canonical ids they refer to.
 
-In order: what the document says explicitly (front matter, a ticket's product field), the
-folder it sits in, then the catalog names found in its title or file name. The catalog is
-`products.toml` at the root of the ingested folder (optional); explicit product names seen
-during the run are added to it, so detection works without one too.
+The catalog a customer's words are matched against is the one ingest infers from the corpus
+(app/index/product_catalog.py: model codes in titles, file names and product fields), with
+`products.toml` at the root of the ingested folder, when there is one, merged on top as an
+override: its ids, names and aliases win over inferred ones.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,8 @@ class ProductCatalog:
     _canonical: dict[str, str] = field(default_factory=dict)  # key(alias) -> canonical id
     # Identifies the catalog file's content: when it changes, product detection may change.
     fingerprint: str = ""
+    # canonical id -> family, as products.toml states it
+    families: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, root: Path) -> ProductCatalog:
@@ -53,7 +56,22 @@ class ProductCatalog:
                 for name in names:
                     if isinstance(name, str) and name.strip():
                         catalog._canonical.setdefault(_key(name), entry["id"])
+                if isinstance(entry.get("family"), str) and entry["family"].strip():
+                    catalog.families[entry["id"]] = entry["family"].strip()
         return catalog
+
+    def register(self, product: str, names: Iterable[str] = ()) -> str:
+        """Add `product` with the other `names` it goes by; a name already taken keeps its
+        product (the override and earlier, stronger evidence win). Returns its canonical id."""
+        canonical = self.add(product)
+        for name in names:
+            if name.strip() and len(_key(name)) >= 3:
+                self._canonical.setdefault(_key(name), canonical)
+        return canonical
+
+    def names_of(self, canonical: str) -> list[str]:
+        """The keys (case and separators dropped) that refer to `canonical`."""
+        return sorted(k for k, v in self._canonical.items() if v == canonical)
 
     def add(self, name: str) -> str:
         """Register an explicitly named product; returns its canonical id."""

@@ -63,7 +63,10 @@ def pipeline(ingestor: Ingestor, siblings: Path) -> Iterator[AnswerPipeline]:
     reader = open_reader(ingestor.settings)
     try:
         yield build_pipeline(
-            ingestor.settings, reader, ingestor.embedder, catalog=load_catalog(siblings)
+            ingestor.settings,
+            reader,
+            ingestor.embedder,
+            catalog=load_catalog(ingestor.settings, siblings),
         )
     finally:
         reader.close()
@@ -218,7 +221,10 @@ def test_injected_instructions_are_flagged_and_never_repeated(
     reader = open_reader(ingestor.settings)
     try:
         pipeline = build_pipeline(
-            ingestor.settings, reader, ingestor.embedder, catalog=load_catalog(root)
+            ingestor.settings,
+            reader,
+            ingestor.embedder,
+            catalog=load_catalog(ingestor.settings, root),
         )
         for question in (
             "How long do refunds take?",

@@ -52,7 +52,9 @@ def _pipeline(
     answer = ingestor.settings.answer.model_copy(update={"ask_which_one": ask_which_one})
     settings = ingestor.settings.model_copy(update={"answer": answer})
     try:
-        yield build_pipeline(settings, reader, ingestor.embedder, catalog=load_catalog(root))
+        yield build_pipeline(
+            settings, reader, ingestor.embedder, catalog=load_catalog(settings, root)
+        )
     finally:
         reader.close()
 

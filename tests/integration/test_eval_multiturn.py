@@ -300,9 +300,9 @@ def test_eval_searches_what_the_chat_searches(
     """The resolved query eval scores is the query the pipeline's answer reports."""
     assert demo_metrics["ingest_failed"] == 0
     follow_up = next(q for q in load_questions(demo_suite) if q.id == "reset-hold")
-    catalog = load_catalog(demo_suite / "corpus")
     with _no_supportbot_environment():
         settings = Settings(home=kept_index, index=IndexSettings(backend="edge"))
+    catalog = load_catalog(settings, demo_suite / "corpus")
     reader = open_reader(settings)
     try:
         pipeline = build_pipeline(settings, reader, embedder, catalog=catalog)

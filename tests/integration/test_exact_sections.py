@@ -29,7 +29,10 @@ def demo(ingestor: Ingestor) -> Iterator[AnswerPipeline]:
     reader = open_reader(ingestor.settings)
     try:
         yield build_pipeline(
-            ingestor.settings, reader, ingestor.embedder, catalog=load_catalog(DATA)
+            ingestor.settings,
+            reader,
+            ingestor.embedder,
+            catalog=load_catalog(ingestor.settings, DATA),
         )
     finally:
         reader.close()

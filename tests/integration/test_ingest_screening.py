@@ -50,7 +50,10 @@ def test_planted_statements_never_reach_an_answer_and_are_reported(
     reader = open_reader(ingestor.settings)
     try:
         pipeline = build_pipeline(
-            ingestor.settings, reader, ingestor.embedder, catalog=load_catalog(root)
+            ingestor.settings,
+            reader,
+            ingestor.embedder,
+            catalog=load_catalog(ingestor.settings, root),
         )
         for question in (
             "Where do I send my router password?",

@@ -50,7 +50,7 @@ def answer_pipeline(
     reader = open_reader(settings)
     try:
         yield build_pipeline(
-            settings, reader, embedder, catalog=load_catalog(corpus), generator=generator
+            settings, reader, embedder, catalog=load_catalog(settings, corpus), generator=generator
         )
     finally:
         reader.close()

@@ -1,10 +1,11 @@
 """The `supportbot` command: one entry point, a subcommand per job.
 
-This package assembles the parser from one module per command group (ingest, search_ask,
-evaluation, triage, db, agents, schedule, finetune, serve: each registers its subcommands with
-`add_commands(sub)`), and `main` is the edge of the system: it turns `AppError`s into one
-line on stderr and an exit code (2 for bad usage or configuration, 1 for other failures) and
-never shows a traceback for an expected problem. What the groups share is in `common`.
+This package assembles the parser from one module per command group (ingest, products,
+search_ask, evaluation, triage, db, agents, schedule, finetune, serve: each registers its
+subcommands with `add_commands(sub)`), and `main` is the edge of the system: it turns
+`AppError`s into one line on stderr and an exit code (2 for bad usage or configuration, 1 for
+other failures) and never shows a traceback for an expected problem. What the groups share
+is in `common`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.doors.cli import (
     evaluation,
     finetune,
     ingest,
+    products,
     schedule,
     search_ask,
     serve,
@@ -36,7 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     # In the order `supportbot --help` lists them.
-    for group in (ingest, search_ask, evaluation, triage, db, agents, schedule, finetune, serve):
+    for group in (
+        ingest,
+        products,
+        search_ask,
+        evaluation,
+        triage,
+        db,
+        agents,
+        schedule,
+        finetune,
+        serve,
+    ):
         group.add_commands(sub)
     return parser
 

@@ -80,7 +80,10 @@ def drafting_app(app: FastAPI, ingestor: Ingestor, corpus: Path) -> Iterator[Fas
     reader = open_reader(ingestor.settings)
     try:
         pipeline: AnswerPipeline = build_pipeline(
-            ingestor.settings, reader, ingestor.embedder, catalog=load_catalog(corpus)
+            ingestor.settings,
+            reader,
+            ingestor.embedder,
+            catalog=load_catalog(ingestor.settings, corpus),
         )
         app.state.drafter = pipeline
         yield app
