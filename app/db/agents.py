@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.models import Agent, AgentSession, utc_now
@@ -164,6 +164,27 @@ def session_by_id(session: Session, *, session_id: str) -> tuple[AgentSession, A
     )
     row = session.execute(query).first()
     return None if row is None else (row[0], row[1])
+
+
+def mark_seen(session: Session, *, session_id: str, at: datetime | None) -> None:
+    """Record the live console's heartbeat on a login (`at`), or that it closed (None)."""
+    session.execute(update(AgentSession).where(AgentSession.id == session_id).values(seen_at=at))
+
+
+def agents_online(session: Session, *, since: datetime) -> int:
+    """How many active agents have the live console open: a heartbeat at or after `since`
+    on a login that is neither revoked nor expired."""
+    query = (
+        select(func.count(func.distinct(AgentSession.agent_id)))
+        .join(Agent, Agent.id == AgentSession.agent_id)
+        .where(
+            AgentSession.seen_at >= since,
+            AgentSession.revoked_at.is_(None),
+            AgentSession.expires_at > utc_now(),
+            Agent.active.is_(True),
+        )
+    )
+    return int(session.scalar(query) or 0)
 
 
 def revoke_session(session: Session, *, session_id: str) -> None:

@@ -281,6 +281,9 @@ class AgentSession(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The live console's last heartbeat on this login (None once its stream closed): who is
+    # online to answer the queue (app/handoff/waiting.py).
+    seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class Escalation(Base):

@@ -46,6 +46,16 @@ def closed_text(hours: str, opening: str) -> str:
     )
 
 
+def nobody_online_text() -> str:
+    """Inside opening hours, but no agent has the console open: say so rather than quote a
+    place in a queue nobody is working."""
+    return (
+        "Nobody from our support team is online right now, so this may take a while: a person "
+        "will reply right here when they're back. Leave an e-mail address or phone number if "
+        "you'd like an answer there too."
+    )
+
+
 def added_text(where: str) -> str:
     """Acknowledges each message the customer adds while waiting, so it never looks unread."""
     return f"Thanks, that's added to your request for our support team. {where}"

@@ -14,15 +14,19 @@ from statistics import median
 
 from sqlalchemy.orm import Session
 
+from app.db import agents as db_agents
 from app.db import escalations as repo
 from app.ground.hours import OpeningHours, describe_opening
 from app.handoff.brief import effective_priority
-from app.handoff.notices import closed_text, place_text
+from app.handoff.notices import closed_text, nobody_online_text, place_text
 
 # How far back claimed conversations count towards the typical wait, and how many must have
 # been claimed in that time before a figure is quoted (fewer is noise, not a figure).
 WAIT_WINDOW = timedelta(days=7)
 MIN_WAITS = 3
+# An agent counts as online while their live console beat this recently (it beats every 15 s,
+# app/console/events.py; a closed console is marked gone at once).
+ONLINE_WINDOW = timedelta(seconds=60)
 
 
 def queue_place(
@@ -72,10 +76,13 @@ def where_you_stand(
     session: Session, conversation_id: str, now: datetime, rules: QueueRules
 ) -> str:
     """The sentence telling a queued customer where they stand: when people open next if
-    they are closed now, else their place in the queue and the measured wait."""
+    they are closed now, that nobody is there if no agent has the console open, else their
+    place in the queue and the measured wait."""
     if not rules.hours.is_open(now):
         opening = describe_opening(rules.hours.next_opening(now), now, rules.hours.zone)
         return closed_text(rules.hours.text, opening)
+    if not db_agents.agents_online(session, since=now - ONLINE_WINDOW):
+        return nobody_online_text()
     wait = typical_wait(session, now)
     return place_text(
         queue_place(session, conversation_id, now, rules.aging_minutes),

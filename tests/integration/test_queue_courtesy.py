@@ -11,10 +11,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from app.db import agents as db_agents
 from app.db import escalations as repo
-from app.db.models import Escalation
+from app.db.models import Escalation, utc_now
 from app.ground.config import HandoffSettings
 from app.handoff.service import Handoff
+from app.handoff.views import Actor
 from app.live.bus import LocalBus
 from app.pipeline.triage import triage
 from tests.integration.test_handoff import (
@@ -39,6 +41,17 @@ class Clock:
         return self.now
 
 
+def online(engine: Engine, name: str) -> Actor:
+    """An agent with the live console open (its login's heartbeat just now)."""
+    actor = agent(engine, name)
+    with Session(engine) as session, session.begin():
+        login = db_agents.create_session(
+            session, agent_id=actor.agent_id, lifetime=timedelta(hours=1)
+        )
+        db_agents.mark_seen(session, session_id=login.id, at=utc_now())
+    return actor
+
+
 def handoff_at(engine: Engine, clock: Clock, **settings: str) -> Handoff:
     return Handoff(engine, LocalBus(), HandoffSettings(**settings), clock=clock)
 
@@ -55,7 +68,7 @@ def test_a_queued_customer_hears_their_place_and_each_added_message_is_acknowled
     handoff = handoff_at(engine, clock, opening_hours="mon-fri 09:00-17:00")
     first = conversation(engine, "Please put me through to an agent about my LR-200.")
     second = conversation(engine, "Can a person help me with my AP-2 setup?")
-    ana = agent(engine, "Ana")
+    ana = online(engine, "Ana")
 
     async def scenario() -> None:
         await handoff.escalate(first, "asked_for_human")
@@ -90,6 +103,7 @@ def test_the_wait_quoted_is_measured_from_conversations_claimed_lately(
     handoff = handoff_at(engine, Clock(MONDAY_10))
     claimed = [conversation(engine, f"Please get me a person, case {n}.") for n in range(3)]
     waiting = conversation(engine, "I'd like to talk to someone about a refund.")
+    online(engine, "Ana")
 
     async def scenario() -> None:
         for cid in claimed:
@@ -179,3 +193,33 @@ def test_events_say_when_a_conversation_is_new_and_whose_customer_wrote(
         if e["kind"] == "message" and e["role"] == "customer"
     }
     assert customer == {"waiting": None, "to-ana": ana.agent_id}
+
+
+def test_with_nobody_online_the_customer_is_told_so_instead_of_a_place(
+    database: tuple[str, Engine],
+) -> None:
+    _, engine = database
+    clock = Clock(utc_now())
+    handoff = handoff_at(engine, clock, opening_hours="")  # always open
+    first, second = (conversation(engine, f"Can a person look at my LR-200, case {n}?")
+                     for n in "ab")  # fmt: skip
+    ana = agent(engine, "Ana")  # has an account, but no console open
+
+    async def scenario() -> None:
+        await handoff.escalate(first, "asked_for_human")
+        assert "Nobody from our support team is online right now" in notices(engine, first)[-1]
+        assert "reply right here when they're back" in notices(engine, first)[-1]
+        with Session(engine) as session, session.begin():  # Ana opens the console
+            login = db_agents.create_session(
+                session, agent_id=ana.agent_id, lifetime=timedelta(hours=1)
+            )
+            db_agents.mark_seen(session, session_id=login.id, at=utc_now())
+        clock.now += timedelta(seconds=1)
+        await handoff.escalate(second, "asked_for_human")
+        assert "You're number 2 in the queue" in notices(engine, second)[-1]
+        with Session(engine) as session, session.begin():  # and closes it
+            db_agents.mark_seen(session, session_id=login.id, at=None)
+        await handoff.customer_message_arrived(second, "added")
+        assert "Nobody from our support team is online" in notices(engine, second)[-1]
+
+    asyncio.run(scenario())
