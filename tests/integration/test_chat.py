@@ -140,16 +140,19 @@ def test_talk_to_a_person_queues_the_conversation_and_says_what_happens_next(
         response.raise_for_status()
         notice = await customer.wait_for_message("passed this conversation to our support team")
         assert "reply right here" in notice["output"]
-        # While a person is asked for, the bot stays quiet: the message goes to them.
+        # While a person is asked for, the bot does not answer: the message goes to them, and
+        # the customer is only told it was added to their request.
         start = len(customer.events)
         await customer.sio.emit("client_message", customer.message_payload("Order 55123 btw"))
+        await customer.wait_for_message("added to your request")
         await asyncio.sleep(1.5)
         said = [
-            d
+            d["output"]
             for d in customer.events_named("new_message", start)
             if d["type"] == "assistant_message"
         ]
-        assert said == [] and not customer.events_named("stream_start", start)
+        assert len(said) == 1 and said[0].startswith("Thanks, that's added to your request")
+        assert not customer.events_named("stream_start", start)
         await customer.close()
         return str(reply["threadId"])
 
