@@ -204,7 +204,7 @@ def test_a_second_ingest_refuses_while_one_runs(lock_settings: Settings, tmp_pat
     env = {**os.environ, "SUPPORTBOT_DATABASE_URL": lock_settings.database_url}
 
     def ingest() -> subprocess.CompletedProcess[str]:
-        return subprocess.run(cli, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        return subprocess.run(cli, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
 
     with ingest_lock(lock_settings):
         with pytest.raises(AppError) as refused, ingest_lock(lock_settings):
@@ -223,7 +223,7 @@ def test_a_second_ingest_refuses_while_one_runs(lock_settings: Settings, tmp_pat
 
 
 def _scheduler_log_until_next_run(
-    env: dict[str, str], timeout: float = 120
+    env: dict[str, str], timeout: float = 600
 ) -> list[dict[str, Any]]:
     """Start `supportbot schedule-ingest --now`, collect its JSON log until it waits for the
     next night, then stop it."""
