@@ -15,16 +15,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.test_handoff_browser import (
-    AGENT_PASSWORD,
-    COMPLAINT,
-    QUEUED,
-    WAIT,
-    Watch,
-    _console_login,
-    _open_widget,
-    _say,
-)
+from tests.e2e.pages import AGENT_PASSWORD, WAIT, Watch, console_login, open_widget, say
+from tests.e2e.test_handoff_browser import COMPLAINT, QUEUED
 from tests.integration.chat_server import create_agent, serve, write_access_point_corpus
 
 MACRO = "Hi {customer_name}, I'm {agent_name}. I'm looking at order {order_number} now {eta}."
@@ -54,7 +46,7 @@ def test_agent_sends_a_saved_reply_and_an_edited_copilot_draft(
     supervisor_context = browser.new_context()
     try:
         # Sam, a supervisor, adds a saved reply with placeholders.
-        sam = _console_login(supervisor_context, base, "sam")
+        sam = console_login(supervisor_context, base, "sam")
         sam.locator("#nav-macros").click()
         expect(sam.locator("body")).to_have_attribute("data-page", "macros", timeout=WAIT)
         sam.locator("#macro-title").fill("Order check")
@@ -64,12 +56,12 @@ def test_agent_sends_a_saved_reply_and_an_edited_copilot_draft(
         expect(sam.locator('tr.macro-row[data-title="Order check"]')).to_have_count(1)
 
         # The customer complains, naming an order: the conversation is queued.
-        chat = _open_widget(customer_context, base)
-        _say(chat, COMPLAINT)
+        chat = open_widget(customer_context, base)
+        say(chat, COMPLAINT)
         expect(chat.get_by_text(QUEUED)).to_be_visible(timeout=WAIT)
 
         # Ana claims it; Ana (an agent) has no saved-replies page of her own.
-        console = _console_login(agent_context, base)
+        console = console_login(agent_context, base)
         watch = Watch(console)
         expect(console.locator("#nav-macros")).to_have_count(0)
         row = console.locator("tr.queue-item")

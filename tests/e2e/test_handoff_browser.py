@@ -14,18 +14,12 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import (
     Browser,
-    BrowserContext,
-    Dialog,
-    Frame,
-    Page,
     expect,
 )
 
+from tests.e2e.pages import AGENT_PASSWORD, WAIT, Watch, console_login, open_widget, say
 from tests.integration.chat_server import create_agent, serve, write_access_point_corpus
 
-WAIT = 30_000  # ms: generous, the machine is shared
-
-AGENT_PASSWORD = "a long password 123"
 COMPLAINT = "This is ridiculous, my AP-2 has dropped the connection all week. Order 55123. Useless!"
 QUEUED = "I've passed this conversation to our support team"
 PLACE = "You're next in the queue"
@@ -51,55 +45,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-class Watch:
-    """What a page did on its own: dialogs (alert) and main-frame navigations (reloads)."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.dialogs: list[str] = []
-        self.navigations: list[str] = []
-        page.on("dialog", self._dialog)
-        page.on("framenavigated", self._navigated)
-
-    def _dialog(self, dialog: Dialog) -> None:
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def _navigated(self, frame: Frame) -> None:
-        if frame == self.page.main_frame:
-            self.navigations.append(frame.url)
-
-
-def _open_widget(context: BrowserContext, base: str) -> Page:
-    page = context.new_page()
-    page.goto(f"{base}/widget-demo")
-    button = page.locator("#chainlit-copilot-button")
-    expect(button).to_be_visible(timeout=WAIT)
-    button.click()
-    expect(page.locator("#chat-input")).to_be_editable(timeout=WAIT)
-    return page
-
-
-def _say(page: Page, text: str) -> None:
-    box = page.locator("#chat-input")
-    expect(box).to_be_editable(timeout=WAIT)
-    box.fill(text)
-    submit = page.locator("#chat-submit")
-    expect(submit).to_be_enabled(timeout=WAIT)
-    submit.click()
-
-
-def _console_login(context: BrowserContext, base: str, username: str = "ana") -> Page:
-    page = context.new_page()
-    page.goto(f"{base}/console/login")
-    page.locator("#username").fill(username)
-    page.locator("#password").fill(AGENT_PASSWORD)
-    page.locator("#login-submit").click()
-    expect(page.locator("body")).to_have_attribute("data-page", "queue", timeout=WAIT)
-    expect(page.locator("#live-status")).to_have_text("live", timeout=WAIT)
-    return page
-
-
 def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
     served: str, browser: Browser
 ) -> None:
@@ -109,15 +54,15 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
     supervisor_context = browser.new_context()
     try:
         # The agent watches the (empty) queue before anything happens.
-        console = _console_login(agent_context, base)
+        console = console_login(agent_context, base)
         console_watch = Watch(console)
         expect(console.locator("tr.queue-item")).to_have_count(0)
 
         # The customer complains in the widget: the bot answers, flags it, and says a person
         # will reply.
-        chat = _open_widget(customer_context, base)
+        chat = open_widget(customer_context, base)
         chat_watch = Watch(chat)
-        _say(chat, COMPLAINT)
+        say(chat, COMPLAINT)
         expect(
             chat.locator(".ai-message").filter(has_text="flagged this conversation")
         ).to_be_visible(timeout=WAIT)
@@ -153,7 +98,7 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
 
         # While waiting, what the customer adds is acknowledged with their place, and the
         # agent reading the conversation sees it arrive.
-        _say(chat, WHILE_WAITING)
+        say(chat, WHILE_WAITING)
         expect(chat.get_by_text(ADDED)).to_be_visible(timeout=WAIT)
         expect(chat.get_by_text(ADDED)).to_contain_text(PLACE)
         expect(
@@ -187,7 +132,7 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
         expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
         answers_before = chat.locator(".ai-message").count()
         loads = len(console_watch.navigations)
-        _say(chat, HOSTILE)
+        say(chat, HOSTILE)
         hostile = console.locator(".message[data-role=customer] > .message-text").filter(
             has_text="Still down since Monday"
         )
@@ -208,7 +153,7 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
         expect(chat.get_by_text(RESOLVED)).to_be_visible(timeout=WAIT)
         expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
         loads = len(console_watch.navigations)
-        _say(chat, QUESTION)
+        say(chat, QUESTION)
         # The complaint's answer already quoted the 25 seconds: this is a second answer.
         expect(chat.locator(".ai-message").filter(has_text="25 seconds")).to_have_count(
             2, timeout=WAIT
@@ -245,14 +190,14 @@ def test_complaint_escalates_agent_replies_live_resolves_and_bot_answers_again(
         expect(chat.get_by_role("button", name="5", exact=True)).to_have_count(0)
         chat.get_by_role("button", name="Add a comment").click()
         expect(chat.get_by_text("Write your comment in the box below")).to_be_visible(timeout=WAIT)
-        _say(chat, CSAT_COMMENT)
+        say(chat, CSAT_COMMENT)
         expect(chat.get_by_text("your comment is with our support team")).to_be_visible(
             timeout=WAIT
         )
         expect(chat.locator(".ai-message").filter(has_text="25 seconds")).to_have_count(2)
 
         # The supervisor reads it in the insights, with Ana's part in the work.
-        supervisor = _console_login(supervisor_context, base, "sam")
+        supervisor = console_login(supervisor_context, base, "sam")
         supervisor.goto(f"{base}/console/insights?days=7")
         expect(supervisor.locator("#csat-average")).to_have_attribute("data-average", "4.0000")
         expect(supervisor.locator("tr.agent-figures[data-agent=Ana]")).to_have_attribute(

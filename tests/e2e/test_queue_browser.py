@@ -17,10 +17,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from app.ground.hours import DAYS
-from tests.e2e.test_handoff_browser import WAIT, _console_login, _open_widget, _say
+from tests.e2e.pages import AGENT_PASSWORD, WAIT, console_login, open_widget, say
 from tests.integration.chat_server import create_agent, serve, write_access_point_corpus
 
-AGENT_PASSWORD = "a long password 123"
 ASK = "Can I talk to a person about my AP-2, please?"
 CONTACT = "Please e-mail me at sam.lee@example.net, the AP-2 drops Wi-Fi every evening."
 
@@ -45,19 +44,19 @@ def test_a_message_left_outside_opening_hours_waits_in_the_queue_with_its_contac
 ) -> None:
     customer_context, agent_context = browser.new_context(), browser.new_context()
     try:
-        chat = _open_widget(customer_context, served)
-        _say(chat, ASK)
+        chat = open_widget(customer_context, served)
+        say(chat, ASK)
         away = chat.get_by_text("Our support team is away right now")
         expect(away).to_be_visible(timeout=WAIT)
         expect(away).to_contain_text(f"we're open {closed_now()}")
         expect(away).to_contain_text("at 10:00 (UTC)")
 
-        _say(chat, CONTACT)
+        say(chat, CONTACT)
         added = chat.get_by_text("Thanks, that's added to your request")
         expect(added).to_be_visible(timeout=WAIT)
         expect(added).to_contain_text("away right now")
 
-        console = _console_login(agent_context, served)
+        console = console_login(agent_context, served)
         row = console.locator("tr.queue-item")
         expect(row).to_have_count(1, timeout=WAIT)
         row.locator("a.open-conversation").click()
@@ -91,7 +90,7 @@ def test_an_agent_with_alerts_on_is_notified_of_queue_entries_and_their_customer
     customer_context, agent_context = browser.new_context(), browser.new_context()
     agent_context.add_init_script(RECORDING_NOTIFICATION)
     try:
-        console = _console_login(agent_context, served)
+        console = console_login(agent_context, served)
         toggle = console.locator("#alerts-toggle")
         expect(toggle).to_have_text("Alerts off")
         toggle.click()
@@ -101,8 +100,8 @@ def test_an_agent_with_alerts_on_is_notified_of_queue_entries_and_their_customer
         expect(console.locator("#alerts-toggle")).to_have_text("Alerts on")
         expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
 
-        chat = _open_widget(customer_context, served)
-        _say(chat, "I want to speak to a human about my AP-2, please.")
+        chat = open_widget(customer_context, served)
+        say(chat, "I want to speak to a human about my AP-2, please.")
         expect(console.locator("body")).to_have_attribute(
             "data-notified", re.compile(r"New conversation in the queue\|"), timeout=WAIT
         )
@@ -113,7 +112,7 @@ def test_an_agent_with_alerts_on_is_notified_of_queue_entries_and_their_customer
         with console.expect_navigation(timeout=WAIT):
             console.locator("#action-claim").click()
         expect(console.locator("#live-status")).to_have_text("live", timeout=WAIT)
-        _say(chat, "It still blinks amber after the reset.")
+        say(chat, "It still blinks amber after the reset.")
         expect(console.locator("body")).to_have_attribute(
             "data-notified", re.compile(r"Your customer wrote\|"), timeout=WAIT
         )
