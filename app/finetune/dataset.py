@@ -10,10 +10,15 @@ the vLLM generator calls), followed by a reference answer that cites those passa
 - Context: the passages the app's retriever returns for the question, from the live index.
   A ticket's own passages are left out: a new customer's question has no ticket yet, and a
   model trained to copy the ticket it is asked about learns nothing it can use.
-- Citations: each answer sentence cites the retrieved passage that says the most like it
-  (embedding similarity); a sentence no passage supports is dropped (no claim without a
-  citation); when none is left, the reference answer is the app's "I don't know" — the model
-  should learn to abstain when the passages do not answer.
+- Citations: each answer sentence is matched to the retrieved passages by embedding
+  similarity; a sentence no passage is like is dropped (no claim without a citation). A kept
+  sentence must also pass the app's own support check (app/pipeline/support.py: its content
+  words, numbers and model names are in the passage it cites), since the app withdraws any
+  answer that fails it: a sentence that does is kept as written with its marker; one that
+  does not (a ticket's resolution paraphrases, names a version the passages lack) is replaced
+  by the passage's sentence most like it, copied and cited. When nothing is left, the
+  reference answer is the app's "I don't know": the model should learn to abstain when the
+  passages do not answer.
 - Personal data (e-mails, phones, serials, order numbers, names) becomes placeholders.
 - Near-duplicates (same question and answer in other words) are kept once.
 - Train/validation split by a hash of the example id: stable across runs, so the validation
@@ -48,12 +53,17 @@ from app.pipeline.answering import ABSTAIN_TEXT
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.vllm import build_messages
 from app.pipeline.retrieval import ProductPreference, RetrievedPassage, Retriever
+from app.pipeline.support import unsupported_claims
 
 # A sentence is backed by a passage when their embeddings are at least this similar
 # (MiniLM cosine; paraphrases of one fact score about 0.6-0.9, related topics 0.3-0.5).
 SUPPORT_SIMILARITY = 0.5
 # Two examples whose question+answer share this share of word trigrams are one example.
 DUPLICATE_JACCARD = 0.8
+# A passage sentence copied into a reference answer: long enough to say something, short
+# enough to be a sentence and not a list or table the splitter left whole.
+MIN_COPIED_WORDS = 4
+MAX_COPIED_WORDS = 45
 PLACEHOLDERS = ("[email]", "[phone]", "[serial]", "[order]", "[name]")
 
 
@@ -124,19 +134,20 @@ class ExampleBuilder:
         self._other_product_weight = other_product_weight
 
     def build(self, pair: SourcePair) -> Example:
-        context = self._context(pair)
-        answer = self._cited_answer(pair.answer, context)
         # Personal data goes before the prompt is built: names are looked for only in what
         # customers and tickets wrote (a manual names products and menus, not people, and the
-        # name finder would take some of those for names); identifiers everywhere.
+        # name finder would take some of those for names); identifiers everywhere. The answer
+        # is cited against the passages as the model will read them.
+        context = [_without_personal_data(r) for r in self._context(pair)]
+        answer = self._cited_answer(scrub(pair.answer), [r.passage.text for r in context])
         request = GenerationRequest(
             question=scrub(pair.question),
             history=(),
-            passages=tuple(_without_personal_data(r) for r in context),
+            passages=tuple(context),
             product=pair.product,
         )
         messages = build_messages(request)
-        messages.append({"role": "assistant", "content": scrub(answer) if answer else ABSTAIN_TEXT})
+        messages.append({"role": "assistant", "content": answer or ABSTAIN_TEXT})
         return Example(pair.id, pair.kind, messages, abstain=not answer, passages=len(context))
 
     def _context(self, pair: SourcePair) -> list[RetrievedPassage]:
@@ -154,22 +165,45 @@ class ExampleBuilder:
             ]
         return found[: self._passages]
 
-    def _cited_answer(self, answer: str, context: list[RetrievedPassage]) -> str:
-        """The answer's sentences that a passage backs, each citing its best passage."""
+    def _cited_answer(self, answer: str, passages: list[str]) -> str:
+        """The answer's sentences that a passage backs, each citing its best passage; a
+        sentence the support check would reject gives way to that passage's closest sentence."""
         sentences = split_sentences(answer)
-        if not sentences or not context:
+        if not sentences or not passages:
             return ""
         vectors = np.asarray(self._embedder.embed_documents(sentences))
-        passage_vectors = np.asarray(
-            self._embedder.embed_documents([r.passage.text for r in context])
-        )
-        similarity = vectors @ passage_vectors.T
-        kept = []
-        for sentence, row in zip(sentences, similarity, strict=True):
+        similarity = vectors @ np.asarray(self._embedder.embed_documents(passages)).T
+        kept: list[str] = []
+        for sentence, vector, row in zip(sentences, vectors, similarity, strict=True):
             best = int(np.argmax(row))
-            if row[best] >= SUPPORT_SIMILARITY:
-                kept.append(f"{sentence.rstrip()} [{best + 1}]")
+            if row[best] < SUPPORT_SIMILARITY:
+                continue
+            cited = f"{sentence.rstrip()} [{best + 1}]"
+            if unsupported_claims(cited, passages):
+                cited = self._closest_sentence(vector, passages[best], best + 1)
+            if cited and cited not in kept:
+                kept.append(cited)
         return " ".join(kept)
+
+    def _closest_sentence(self, vector: Any, passage: str, number: int) -> str:
+        """The passage's sentence most like `vector`, cited as passage `number`; empty when
+        none is a short, plain sentence that passes the support check (a table row split
+        into a sentence, a heading)."""
+        candidates = [
+            s.strip()
+            for s in split_sentences(passage)
+            if MIN_COPIED_WORDS <= len(s.split()) <= MAX_COPIED_WORDS and "|" not in s
+        ]
+        if not candidates:
+            return ""
+        similarity = np.asarray(self._embedder.embed_documents(candidates)) @ vector
+        best = int(np.argmax(similarity))
+        cited = f"{candidates[best]} [{number}]"
+        if similarity[best] < SUPPORT_SIMILARITY or unsupported_claims(
+            cited, [""] * (number - 1) + [passage]
+        ):
+            return ""
+        return cited
 
 
 def remove_near_duplicates(examples: Sequence[Example]) -> tuple[list[Example], int]:

@@ -4,8 +4,11 @@ side by side on the held-out validation examples, through the model server.
 Three measures, each 0..1, and their mean as the score `promote` compares:
 - rouge_l: ROUGE-L F1 of the answer against the reference, citation markers removed, over
   the examples that have an answer (not the "I don't know" ones);
-- citation_validity: of the answers the model gave (did not abstain), the share that cite
-  at least one passage and only passages that exist: the app hides any other answer;
+- citation_validity: of the answers the model gave (did not abstain), the share the app
+  would show: they cite at least one passage, only passages that exist, and every claim
+  passes the support check (app/pipeline/support.py) against the passages it cites. Markers
+  alone are not enough: a model trained on answers that do not belong to their passages
+  (shuffled) learns to write markers, and the app withdraws what it writes;
 - abstention_accuracy: the share of examples where the model abstained exactly when the
   reference did.
 The report is written next to the adapter (evaluation.json) with the adapter's fingerprint,
@@ -25,7 +28,9 @@ from app.finetune.examples import read_examples
 from app.finetune.server import ModelServer
 from app.finetune.train import adapter_fingerprint
 from app.ground.text import rouge_l_f1
+from app.pipeline.generators.vllm import quoted_passages
 from app.pipeline.markers import strip_markers
+from app.pipeline.support import unsupported_claims
 
 EVALUATION_FILE = "evaluation.json"
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -65,7 +70,11 @@ def score_answers(model: str, rows: list[dict[str, Any]], answers: list[str]) ->
             rouge.append(rouge_l_f1(strip_markers(answer), strip_markers(reference)))
         if not gave_up:
             cited = [int(n) for n in _MARKER.findall(answer)]
-            valid.append(all(1 <= n <= row["passages"] for n in cited))
+            passages = quoted_passages(row["messages"][1]["content"])
+            valid.append(
+                all(1 <= n <= row["passages"] for n in cited)
+                and not unsupported_claims(answer, passages)
+            )
     return ModelScores(
         model=model,
         examples=len(rows),

@@ -8,13 +8,45 @@ from app.finetune.evaluate import abstained, score_answers
 from app.finetune.pairs import SourceBlock, SourceDocument, UnreadableSource, source_pairs
 from app.finetune.promote import reasons_to_refuse
 from app.ground.redaction import scrub
+from app.index.models import Passage
+from app.pipeline.generators.base import GenerationRequest
+from app.pipeline.generators.vllm import build_messages
+from app.pipeline.retrieval import RetrievedPassage
+
+PASSAGES = (
+    "Hold the reset button for ten seconds until the LED blinks.",
+    "Update the firmware from the web page under System > Firmware.",
+)
 
 
-def _row(reference: str, *, abstain: bool = False, passages: int = 2) -> dict[str, object]:
+def _row(reference: str, *, abstain: bool = False) -> dict[str, object]:
+    found = tuple(
+        RetrievedPassage(
+            passage=Passage(
+                id=f"p{n}",
+                text=text,
+                source="guide.md",
+                root="/corpus",
+                title="Guide",
+                heading_path=(),
+                section_paths=(),
+                doc_type="manual",
+                content_hash=f"p{n}",
+                source_hash="guide",
+                source_passages=len(PASSAGES),
+                ordinal=n,
+            ),
+            score=1.0,
+            dense_score=None,
+            keyword_score=None,
+        )
+        for n, text in enumerate(PASSAGES)
+    )
+    request = GenerationRequest(question="q", history=(), passages=found, product=None)
     return {
         "abstain": abstain,
-        "passages": passages,
-        "messages": [{"role": "assistant", "content": reference}],
+        "passages": len(PASSAGES),
+        "messages": [*build_messages(request), {"role": "assistant", "content": reference}],
     }
 
 
@@ -31,6 +63,11 @@ def test_answers_are_scored_on_wording_valid_citations_and_abstaining_when_they_
     ]
     scores = score_answers("m", rows, answers)
     assert scores.citation_validity == 0.5
+    # A marker in range on a claim its passage does not make is not a valid citation.
+    unsupported = ["Hold the reset button for 30 seconds [1].", answers[1], answers[2]]
+    assert score_answers("m", rows, unsupported).citation_validity == 0.0
+    wrong_passage = ["Hold the reset button for ten seconds [2].", answers[1], answers[2]]
+    assert score_answers("m", rows, wrong_passage).citation_validity == 0.0
     assert scores.abstention_accuracy == 1.0
     assert 0.5 < scores.rouge_l < 1.0
     assert abstained("no citation at all") and not abstained("Do this [1].")

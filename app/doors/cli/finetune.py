@@ -61,6 +61,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         rank=args.rank,
         alpha=args.rank * 2,
         max_length=args.max_length,
+        validation_limit=args.validation_limit,
     )
     report = train_adapter(Path(args.dataset), Path(args.base), Path(args.out), options)
     print(
@@ -141,6 +142,9 @@ def add_commands(sub: Any) -> None:
     train.add_argument("--learning-rate", type=float, default=2e-4)
     train.add_argument("--rank", type=int, default=8, help="LoRA rank (<= vLLM --max-lora-rank)")
     train.add_argument("--max-length", type=int, default=1024, help="longest example, in tokens")
+    train.add_argument(
+        "--validation-limit", type=int, help="validation examples the loss is measured on (all)"
+    )
     train.set_defaults(func=cmd_train)
 
     evaluate = steps.add_parser("eval", help="compare base, current and adapter on held-out data")

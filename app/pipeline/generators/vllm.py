@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing
@@ -262,6 +263,16 @@ def _quote(n: int, title: str, sections: tuple[tuple[str, ...], ...], text: str)
     # The passage must not be able to end its own quote and speak as the prompt.
     body = text.replace("<<<", "< < <").replace(">>>", "> > >")
     return f"[{n}] {where}\n<<<\n{body}\n>>>"
+
+
+# A passage as `_quote` writes it: its number and heading line, then its text between quotes.
+_QUOTED = re.compile(r"^\[(\d+)\] [^\n]*\n<<<\n(.*?)\n>>>$", re.S | re.M)
+
+
+def quoted_passages(user_message: str) -> list[str]:
+    """The passage texts a prompt built by `build_messages` quotes, in order (marker [n]
+    cites item n - 1): what an answer to a stored prompt is checked against."""
+    return [match.group(2) for match in _QUOTED.finditer(user_message)]
 
 
 @dataclass(frozen=True)
