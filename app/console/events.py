@@ -21,12 +21,12 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from app.console.auth import ConsoleUser, lookup_session
 from app.console.html import security_headers
 from app.console.state import engine_of, handoff_of
 from app.db import agents as db_agents
+from app.db.engine import in_thread_transaction
 from app.db.models import utc_now
 
 HEARTBEAT_S = 15.0
@@ -43,7 +43,7 @@ async def event_stream(request: Request, user: ConsoleUser) -> AsyncIterator[str
     handoff = handoff_of(request)
     engine = engine_of(request)
     async with handoff.bus.subscribe() as events:
-        await asyncio.to_thread(_mark_seen, engine, user.session_id, utc_now())
+        await _mark_seen(engine, user.session_id, utc_now())
         yield "retry: 3000\n: connected\n\n"
         loop = asyncio.get_running_loop()
         next_tick = loop.time() + HEARTBEAT_S
@@ -69,7 +69,7 @@ async def event_stream(request: Request, user: ConsoleUser) -> AsyncIterator[str
                 if still is None:
                     yield sse({"reason": "signed out"}, "logout")
                     return
-                await asyncio.to_thread(_mark_seen, engine, user.session_id, utc_now())
+                await _mark_seen(engine, user.session_id, utc_now())
                 yield ": heartbeat\n\n"
         finally:
             if waiting is not None:
@@ -79,12 +79,13 @@ async def event_stream(request: Request, user: ConsoleUser) -> AsyncIterator[str
             # Closed (tab closed, signed out): no longer someone a waiting customer can count
             # on. Shielded: this runs while the stream is being cancelled.
             with contextlib.suppress(Exception):
-                await asyncio.shield(asyncio.to_thread(_mark_seen, engine, user.session_id, None))
+                await asyncio.shield(_mark_seen(engine, user.session_id, None))
 
 
-def _mark_seen(engine: Engine, session_id: str, at: datetime | None) -> None:
-    with Session(engine) as session, session.begin():
-        db_agents.mark_seen(session, session_id=session_id, at=at)
+async def _mark_seen(engine: Engine, session_id: str, at: datetime | None) -> None:
+    await in_thread_transaction(
+        engine, lambda session: db_agents.mark_seen(session, session_id=session_id, at=at)
+    )
 
 
 def events_response(request: Request, user: ConsoleUser) -> StreamingResponse:

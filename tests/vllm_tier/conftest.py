@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from app.ground.config import Settings
+from app.ground.embedding import SentenceTransformerEmbedder
+from tests.vllm_tier.answering import index_corpus
 from tests.vllm_tier.server import REAL_MODEL, VllmServer
 
 TIER_DIR = Path(__file__).resolve().parent
@@ -70,3 +73,16 @@ def _vllm_server_alive(request: pytest.FixtureRequest) -> None:
             server: VllmServer = request.getfixturevalue(name)
             if not server.running:
                 server.restart()
+
+
+@pytest.fixture(scope="module")
+def embedder() -> SentenceTransformerEmbedder:
+    return SentenceTransformerEmbedder()
+
+
+@pytest.fixture(scope="module")
+def indexed(
+    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
+) -> tuple[Settings, Path]:
+    """The small knowledge base the answer tests ask about, indexed once per module."""
+    return index_corpus(tmp_path_factory.mktemp("kb"), embedder)

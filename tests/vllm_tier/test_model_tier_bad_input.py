@@ -25,7 +25,7 @@ import pytest
 from app.ground.config import ModelSettings, Settings
 from app.ground.embedding import SentenceTransformerEmbedder
 from app.pipeline.generators.vllm import VllmGenerator
-from tests.vllm_tier.answering import answer_pipeline, collect, index_corpus
+from tests.vllm_tier.answering import answer_pipeline, collect
 from tests.vllm_tier.server import REAL_MODEL, REPO, SERVE, TIER, ensure_setup, free_port
 
 BUILDER = REPO / "scripts" / "vllm_tier" / "smollm2.py"
@@ -38,18 +38,6 @@ def built() -> Path:
     """The real model folder (the tier's setup builds it if it is not there yet)."""
     ensure_setup(REAL_MODEL)
     return TIER / "smollm2"
-
-
-@pytest.fixture(scope="module")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder()
-
-
-@pytest.fixture(scope="module")
-def indexed(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
-) -> tuple[Settings, Path]:
-    return index_corpus(tmp_path_factory.mktemp("kb"), embedder)
 
 
 def _run(

@@ -27,7 +27,7 @@ from app.pipeline.answering import Restart, TextDelta
 from app.pipeline.generation import UNCITED_NOTICE, UNSUPPORTED_NOTICE
 from app.pipeline.generators.base import GenerationRequest
 from app.pipeline.generators.vllm import VllmGenerator, build_messages
-from tests.vllm_tier.answering import answer_pipeline, collect, index_corpus
+from tests.vllm_tier.answering import answer_pipeline, collect
 from tests.vllm_tier.server import REAL_MODEL, VllmServer
 from tests.vllm_tier.suites import write_reset_suite
 
@@ -49,18 +49,6 @@ def _model(server: VllmServer, **overrides: object) -> ModelSettings:
     }
     values.update(overrides)
     return ModelSettings.model_validate(values)
-
-
-@pytest.fixture(scope="module")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder()
-
-
-@pytest.fixture(scope="module")
-def indexed(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
-) -> tuple[Settings, Path]:
-    return index_corpus(tmp_path_factory.mktemp("kb"), embedder)
 
 
 def _ask(

@@ -25,7 +25,7 @@ from app.pipeline.answering import AnswerPipeline
 from app.pipeline.generators.base import GenerationRequest, GeneratorUnavailable
 from app.pipeline.generators.vllm import VllmGenerator
 from app.pipeline.types import ROUTES
-from tests.vllm_tier.answering import answer_pipeline, collect, index_corpus
+from tests.vllm_tier.answering import answer_pipeline, collect
 from tests.vllm_tier.server import VllmServer
 
 
@@ -41,18 +41,6 @@ def _model(server: VllmServer, **overrides: object) -> ModelSettings:
     }
     values.update(overrides)
     return ModelSettings.model_validate(values)
-
-
-@pytest.fixture(scope="module")
-def embedder() -> SentenceTransformerEmbedder:
-    return SentenceTransformerEmbedder()
-
-
-@pytest.fixture(scope="module")
-def indexed(
-    tmp_path_factory: pytest.TempPathFactory, embedder: SentenceTransformerEmbedder
-) -> tuple[Settings, Path]:
-    return index_corpus(tmp_path_factory.mktemp("kb"), embedder)
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from app.console.deps import CsrfSupervisorDep, EngineDep, SettingsDep, Supervis
 from app.console.html import page_response, security_headers
 from app.console.responses import json_response
 from app.db import macros as db_macros
+from app.db.engine import in_thread_transaction
 from app.db.escalations import audit
 from app.db.models import Macro
 from app.ground.errors import AppError
@@ -68,7 +69,7 @@ async def change(
 ) -> Response:
     """Run one audited change; back to the list (303), or the list with the refusal."""
     try:
-        await asyncio.to_thread(in_transaction, engine, work)
+        await in_thread_transaction(engine, work)  # the change and its audit entry together
     except AppError as exc:
         return await macros_response(request, user, engine, max_chars, error=exc)
     if auth.as_json(request):
@@ -148,12 +149,6 @@ async def macros_delete(
         )  # fmt: skip
 
     return await change(request, user, engine, settings.console.max_reply_chars, work)
-
-
-def in_transaction(engine: Engine, work: Work) -> None:
-    """`work` and its audit entry, committed together. Blocking."""
-    with Session(engine) as session, session.begin():
-        work(session)
 
 
 def load_macros(engine: Engine) -> list[Macro]:
