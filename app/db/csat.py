@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.models import Agent, CsatSurvey, utc_now
@@ -54,8 +54,8 @@ def rated_since(session: Session, *, since: datetime) -> list[tuple[int, str | N
 
 
 def asked_since(session: Session, *, since: datetime) -> int:
-    query = select(CsatSurvey.id).where(CsatSurvey.asked_at >= since)
-    return len(session.scalars(query).all())
+    query = select(func.count(CsatSurvey.id)).where(CsatSurvey.asked_at >= since)
+    return int(session.scalar(query) or 0)
 
 
 def _own(session: Session, survey_id: str, conversation_id: str) -> CsatSurvey | None:
